@@ -1,0 +1,307 @@
+"""The loader's data shapes: what a read file becomes.
+
+Everything here is plain data (dataclasses), so the store, the dashboard and the CLI can consume a
+``LoadResult`` without knowing how the file was laid out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+Lang = Literal["vi", "en"]
+
+
+class UnreadableFileError(Exception):
+    """The file cannot be read at all (not a spreadsheet, corrupt, encrypted, too large, unsafe).
+
+    Carries one sentence in each language; ``str()`` gives the Vietnamese one.
+    """
+
+    def __init__(self, code: str, message_vi: str, message_en: str) -> None:
+        super().__init__(message_vi)
+        self.code = code
+        self.message_vi = message_vi
+        self.message_en = message_en
+
+    def message(self, lang: Lang = "vi") -> str:
+        return self.message_en if lang == "en" else self.message_vi
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what a file may make the reader do. Defaults suit a national-scale workbook."""
+
+    max_file_bytes: int = 64 * 1024 * 1024
+    max_zip_entries: int = 10_000
+    max_inflated_bytes: int = 512 * 1024 * 1024  # all parts together, as inflated
+    max_part_bytes: int = 400 * 1024 * 1024  # one part of the package, as inflated
+    max_ratio: float = 200.0  # inflated / compressed, for parts larger than ratio_floor_bytes
+    ratio_floor_bytes: int = 1024 * 1024
+    max_sheets: int = 200
+    max_rows: int = 250_000
+    max_cols: int = 1_000
+    max_cell_chars: int = 32_767  # Excel's own limit for one cell
+    max_text_bytes: int = 64 * 1024 * 1024  # CSV/TXT after decoding
+
+
+@dataclass
+class SheetGrid:
+    """One sheet as a rectangle of raw values, anchored at (row0, col0) (0-based)."""
+
+    name: str
+    rows: list[list[Any]]
+    row0: int = 0
+    col0: int = 0
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] | None = None  # absolute, inclusive
+    visible: bool = True
+
+    @property
+    def height(self) -> int:
+        return len(self.rows)
+
+    @property
+    def width(self) -> int:
+        return max((len(r) for r in self.rows), default=0)
+
+
+@dataclass
+class Workbook:
+    """A spreadsheet file reduced to its sheets' values."""
+
+    file: str
+    format: str  # xlsx, xlsm, xls, xlsb, ods, csv, txt
+    sheets: list[SheetGrid]
+    # cells whose text was cut at Limits.max_cell_chars: (sheet, A1 cell, original length)
+    truncated: list[tuple[str, str, int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A reporting period. ``id`` follows domain.md: 2024, 2024-H1, 2024-Q3, 2024-07, 2024-9M, 2019-06-30."""
+
+    id: str
+    kind: str  # year, half, quarter, month, nine_months, cutoff, term, term_to_date
+    start: dt.date
+    end: dt.date
+    label: str  # Vietnamese label, e.g. "Quý I/2023"
+    label_en: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "label": self.label,
+            "label_en": self.label_en,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+        }
+
+
+@dataclass
+class Issue:
+    """Something wrong in the file, found while loading. Problems are data, not exceptions."""
+
+    severity: Severity
+    code: str
+    message_vi: str
+    message_en: str
+    sheet: str | None = None
+    cell: str | None = None  # A1 form: the cell of the offending value
+    org: str | None = None  # code if present, else the name
+    metric: str | None = None
+    value: Any = None
+
+    def message(self, lang: Lang = "vi") -> str:
+        return self.message_en if lang == "en" else self.message_vi
+
+    def as_dict(self, lang: Lang = "vi") -> dict[str, Any]:
+        value = self.value
+        if isinstance(value, (dt.date, dt.datetime)):
+            value = value.isoformat()
+        return {
+            "severity": self.severity,
+            "code": self.code,
+            "sheet": self.sheet,
+            "cell": self.cell,
+            "org": self.org,
+            "metric": self.metric,
+            "value": value,
+            "message": self.message(lang),
+            "message_vi": self.message_vi,
+            "message_en": self.message_en,
+        }
+
+
+@dataclass
+class OrgRecord:
+    """One organization's figures for one period, with where every value came from."""
+
+    name: str
+    sheet: str
+    row: int  # 1-based row of the organization in its sheet
+    code: str | None = None
+    parent: str | None = None
+    org_type: str | None = None
+    group: str | None = None  # the group heading the row stood under, as written
+    metrics: dict[str, int] = field(default_factory=dict)
+    cells: dict[str, str] = field(default_factory=dict)  # metric -> "Sheet!G21"-free A1 cell
+    ratios: dict[str, float] = field(default_factory=dict)  # derived columns, as written (0..1)
+    auxiliary: dict[str, int] = field(default_factory=dict)  # e.g. members_opening
+    name_cell: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.code or self.name
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "parent": self.parent,
+            "org_type": self.org_type,
+            "group": self.group,
+            "sheet": self.sheet,
+            "row": self.row,
+            "metrics": dict(self.metrics),
+            "cells": dict(self.cells),
+            "ratios": dict(self.ratios),
+            "auxiliary": dict(self.auxiliary),
+        }
+
+
+@dataclass
+class DeclaredRow:
+    """A group or total row: figures the file declares, checked against the organizations under them."""
+
+    kind: Literal["group", "total"]
+    label: str
+    sheet: str
+    row: int
+    org_type: str | None = None
+    level: int = 0
+    metrics: dict[str, int] = field(default_factory=dict)
+    cells: dict[str, str] = field(default_factory=dict)
+    members: list[int] = field(default_factory=list)  # indexes into PeriodData.records
+
+
+@dataclass
+class ColumnInfo:
+    sheet: str
+    column: str  # letter
+    header: str  # the header path as written, " / " between levels
+    target: str | None  # metric id, or a field (name, code, stt, org_type, parent, note), or None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"sheet": self.sheet, "column": self.column, "header": self.header, "target": self.target}
+
+
+@dataclass
+class PeriodData:
+    """Everything the file says about one period (one sheet, or several sheets of the same period)."""
+
+    period: Period | None
+    sheets: list[str]
+    records: list[OrgRecord] = field(default_factory=list)
+    declared: list[DeclaredRow] = field(default_factory=list)
+
+    @property
+    def top_records(self) -> list[OrgRecord]:
+        """Organizations that are not children of another organization in the same file."""
+        keys = {r.key for r in self.records} | {r.name for r in self.records}
+        return [r for r in self.records if not r.parent or r.parent not in keys]
+
+    def metrics_present(self) -> list[str]:
+        from loaders.catalogue import METRIC_IDS
+
+        seen = {m for r in self.records for m in r.metrics}
+        return [m for m in METRIC_IDS if m in seen]
+
+    def totals(self) -> dict[str, int]:
+        """Sum of each metric present over the organizations (never group or total rows)."""
+        out: dict[str, int] = {}
+        for rec in self.top_records:
+            for metric, value in rec.metrics.items():
+                out[metric] = out.get(metric, 0) + value
+        from loaders.catalogue import METRIC_IDS
+
+        return {m: out[m] for m in METRIC_IDS if m in out}
+
+    def by_org_type(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for rec in self.top_records:
+            bucket = out.setdefault(rec.org_type or "unknown", {"organizations": 0})
+            bucket["organizations"] += 1
+            for metric, value in rec.metrics.items():
+                bucket[metric] = bucket.get(metric, 0) + value
+        return out
+
+
+@dataclass
+class SheetInfo:
+    name: str
+    role: Literal["data", "instructions", "empty", "unrecognized", "hidden"]
+    period: str | None = None
+    header_rows: list[int] = field(default_factory=list)  # 1-based
+
+
+@dataclass
+class LoadResult:
+    file: str
+    format: str
+    periods: list[PeriodData] = field(default_factory=list)
+    unmapped_columns: list[ColumnInfo] = field(default_factory=list)
+    columns: list[ColumnInfo] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    sheets: list[SheetInfo] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "warning"]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(i.severity == "error" for i in self.issues)
+
+    def period(self, period_id: str) -> PeriodData | None:
+        return next((p for p in self.periods if p.period and p.period.id == period_id), None)
+
+    def to_json_dict(self, lang: Lang = "vi", *, records: bool = False) -> dict[str, Any]:
+        periods = []
+        for pdata in self.periods:
+            entry: dict[str, Any] = {
+                "period": pdata.period.as_dict() if pdata.period else None,
+                "sheet": pdata.sheets[0] if pdata.sheets else None,
+                "sheets": list(pdata.sheets),
+                "organizations": len(pdata.top_records),
+                "records": len(pdata.records),
+                "totals": pdata.totals(),
+                "by_org_type": pdata.by_org_type(),
+            }
+            if records:
+                entry["organization_records"] = [r.as_dict() for r in pdata.records]
+            periods.append(entry)
+        return {
+            "file": self.file,
+            "format": self.format,
+            "periods": periods,
+            "sheets": [
+                {"name": s.name, "role": s.role, "period": s.period, "header_rows": s.header_rows}
+                for s in self.sheets
+            ],
+            "columns": [c.as_dict() for c in self.columns],
+            "unmapped_columns": [
+                {"sheet": c.sheet, "column": c.column, "header": c.header} for c in self.unmapped_columns
+            ],
+            "issues": [i.as_dict(lang) for i in self.issues],
+            "summary": {
+                "errors": len(self.errors),
+                "warnings": len(self.warnings),
+            },
+        }
