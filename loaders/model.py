@@ -147,14 +147,30 @@ class OrgRecord:
     org_type: str | None = None
     group: str | None = None  # the group heading the row stood under, as written
     metrics: dict[str, int] = field(default_factory=dict)
-    cells: dict[str, str] = field(default_factory=dict)  # metric -> "Sheet!G21"-free A1 cell
     ratios: dict[str, float] = field(default_factory=dict)  # derived columns, as written (0..1)
     auxiliary: dict[str, int] = field(default_factory=dict)  # e.g. members_opening
     name_cell: str | None = None
+    # metric -> column letter on ``sheet`` (shared by all records of a sheet, so 52.000 rows stay cheap)
+    columns: dict[str, str] = field(default_factory=dict, repr=False)
+    # metric -> "Sheet!F10" for values merged in from another sheet of the same period
+    other_cells: dict[str, str] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
         return self.code or self.name
+
+    @property
+    def cells(self) -> dict[str, str]:
+        """metric → the A1 cell its value came from (``Sheet!A1`` when it came from another sheet)."""
+        out = {m: f"{self.columns[m]}{self.row}" for m in self.metrics if m in self.columns}
+        out.update({m: c for m, c in self.other_cells.items() if m in self.metrics})
+        return out
+
+    def cell(self, metric: str) -> str | None:
+        if metric in self.other_cells:
+            return self.other_cells[metric]
+        col = self.columns.get(metric)
+        return f"{col}{self.row}" if col else None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -166,7 +182,7 @@ class OrgRecord:
             "sheet": self.sheet,
             "row": self.row,
             "metrics": dict(self.metrics),
-            "cells": dict(self.cells),
+            "cells": self.cells,
             "ratios": dict(self.ratios),
             "auxiliary": dict(self.auxiliary),
         }

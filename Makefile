@@ -1,0 +1,34 @@
+# Two entry points (see README): `make run` and `make test`. Everything they need is installed here.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SAMPLE := data/samples/bloc_quarterly_2023_2026.xlsx
+
+.PHONY: setup system run test lint bench clean
+
+setup: $(VENV)/.installed
+
+# Debian/Ubuntu packages the project needs (python3-venv for the virtual environment).
+system:
+	@command -v apt-get >/dev/null || { echo "apt-get not found: install python3-venv yourself"; exit 0; }
+	@$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv; }
+
+$(VENV)/.installed: requirements.txt | system
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+run: setup
+	$(PY) -m loaders inspect $(SAMPLE)
+
+test: setup
+	$(PY) -m ruff check .
+	$(PY) -m pytest
+
+bench: setup
+	$(PY) tests/benchmarks/bench_loaders.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,579 @@
+"""Layout detection: one sheet of raw values → organizations, group rows and total rows.
+
+No configuration: the title block, one to three merged header rows, the column-number row, group
+rows (roman numerals, letters or a type name), total rows at the top or the bottom, STT restarting
+per group, notes and blank columns, and the signature block are all recognized from the cells.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from loaders.catalogue import AUXILIARY, METRIC_IDS, ORG_TYPES, match_header, match_org_type, org_type_from_name, ratio_spec
+from loaders.issues import make_issue
+from loaders.model import ColumnInfo, DeclaredRow, Issue, Limits, OrgRecord, Period, SheetGrid
+from loaders.numbers import parse_count, parse_flag, parse_ratio
+from loaders.periods import best_period
+from loaders.text import a1, clean, col_letter, fold
+
+HEADER_SCAN_ROWS = 60
+_METRICS = frozenset(METRIC_IDS) | frozenset(AUXILIARY)
+_ROMAN = re.compile(r"^(?=[ivxlc]+$)(c{0,3})(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$")
+_MARKER = re.compile(r"^\s*([A-Za-zĐđ]{1,6})\s*[.)/:-]?\s*(.*)$", re.S)
+_HIER_STT = re.compile(r"^(\d+)(?:\.(\d+))+\.?$")
+_NUM_STT = re.compile(r"^\d+\.?$")
+_CHILD_STT = re.compile(r"^([a-zđ]|[-+*•])[.)]?$")  # a) b) or bullets: sub-units of the numbered row above
+_TOTAL_EXACT = {
+    "tong cong", "cong", "tong so", "tong", "toan dang bo", "toan khoi", "toan tinh", "cong toan dang bo",
+    "tong cong toan dang bo", "tong so toan dang bo", "toan don vi", "tong cong chung", "cong chung",
+    "toan quoc", "ca nuoc", "tong hop chung", "tong hop", "toan dang", "toan nganh", "toan huyen",
+    "tong toan dang bo", "tong cong toan khoi", "cong ( toan dang bo )", "tong cong ( toan dang bo )",
+}
+_TOTAL_PREFIX = ("toan dang bo ", "tong cong (", "cong (", "tong cong toan ", "cong toan ", "toan khoi ", "toan tinh ")
+_FOOTER_EXACT = {
+    "nguoi lap bieu", "nguoi lap", "truong ban", "pho truong ban", "bi thu", "pho bi thu", "thu truong don vi",
+    "noi nhan", "noi nhan :", "xac nhan cua cap uy", "nguoi tong hop", "lanh dao duyet", "ky ten dong dau",
+}
+_FOOTER_PREFIX = ("t / m", "tm ", "tm. ", "kt ", "kt. ", "noi nhan", "ghi chu :", "ghi chu:", "luu :", "luu ", "* ghi chu")
+_ORG_WORDS = ("dang bo", "chi bo", "to chuc", "cong ty", "truong", "benh vien", "so ", "ban ", "trung tam")
+_INSTRUCTION_SHEETS = ("huong dan", "ghi chu", "danh muc", "instruction", "readme", "thong tin chung", "gioi thieu")
+_DASH_CELLS = {"-", "–", "—"}
+
+
+@dataclass
+class SheetResult:
+    """What one sheet contributes: its period, its rows, its columns and its issues."""
+
+    name: str
+    role: str  # data, instructions, empty, unrecognized, hidden
+    period: Period | None = None
+    period_source: str | None = None  # title, sheet_name
+    texts: list[str] = field(default_factory=list)  # title-block text, for a workbook-level period
+    header_rows: list[int] = field(default_factory=list)  # 1-based
+    records: list[OrgRecord] = field(default_factory=list)
+    declared: list[DeclaredRow] = field(default_factory=list)
+    columns: list[ColumnInfo] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+
+
+@dataclass
+class _Grid:
+    """Fast access to a sheet's values by absolute 0-based position."""
+
+    g: SheetGrid
+
+    def get(self, r: int, c: int) -> Any:
+        rr = r - self.g.row0
+        cc = c - self.g.col0
+        if rr < 0 or cc < 0 or rr >= len(self.g.rows):
+            return None
+        row = self.g.rows[rr]
+        return row[cc] if cc < len(row) else None
+
+    def text(self, r: int, c: int) -> str:
+        v = self.get(r, c)
+        if v is None:
+            return ""
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return clean(v) if isinstance(v, str) else str(v)
+
+    @property
+    def r_end(self) -> int:
+        return self.g.row0 + len(self.g.rows)
+
+    @property
+    def c_end(self) -> int:
+        return self.g.col0 + self.g.width
+
+
+def _is_roman(s: str) -> bool:
+    return bool(s) and bool(_ROMAN.match(s.lower()))
+
+
+def _is_total_label(folded: str) -> bool:
+    f = folded.rstrip(" :.")
+    if f in _TOTAL_EXACT:
+        return True
+    return f.startswith(_TOTAL_PREFIX) and not f.startswith("tong cong ty")
+
+
+def _is_footer(folded: str) -> bool:
+    return folded in _FOOTER_EXACT or folded.startswith(_FOOTER_PREFIX)
+
+
+def _subject(texts: list[str]) -> str:
+    joined = fold(" ".join(texts))
+    if "dang vien" in joined:
+        return "dang vien"
+    if "cap uy" in joined:
+        return "cap uy vien"
+    return ""
+
+
+def _merge_map(grid: SheetGrid) -> dict[tuple[int, int], tuple[int, int, int, int]]:
+    """(r, c) of every merged cell → (top, left, bottom, right) of its range, for the header area."""
+    out: dict[tuple[int, int], tuple[int, int, int, int]] = {}
+    for (r1, c1), (r2, c2) in grid.merged or []:
+        if (r2 - r1 + 1) * (c2 - c1 + 1) > 5_000:  # a whole-sheet merge says nothing about headers
+            continue
+        for r in range(r1, r2 + 1):
+            for c in range(c1, c2 + 1):
+                out[(r, c)] = (r1, c1, r2, c2)
+    return out
+
+
+def _single_target(text: str) -> str | None:
+    return match_header((text,)) if text else None
+
+
+def _find_header(g: _Grid) -> int | None:
+    """The first header row: a row of several cells naming the organization column or STT."""
+    r_stop = min(g.r_end, g.g.row0 + HEADER_SCAN_ROWS)
+    for r in range(g.g.row0, r_stop):
+        texts = [g.text(r, c) for c in range(g.g.col0, g.c_end)]
+        nonempty = [t for t in texts if t]
+        if len(nonempty) < 2:
+            continue
+        targets = [_single_target(t) for t in nonempty if not t.replace(".", "").isdigit()]
+        if "name" not in targets and "stt" not in targets:
+            continue
+        # a metric must be named in this row or in the two below (children of merged parents)
+        window = targets + [
+            _single_target(g.text(rr, c)) for rr in (r + 1, r + 2) for c in range(g.g.col0, g.c_end)
+        ]
+        if any(t in _METRICS or (t or "").startswith("ratio:") for t in window) or len(nonempty) >= 4:
+            return r
+    return None
+
+
+def _is_column_number_row(g: _Grid, r: int) -> bool:
+    from loaders.catalogue import is_column_number_text
+
+    cells = [g.get(r, c) for c in range(g.g.col0, g.c_end)]
+    values = [v for v in cells if v is not None and not (isinstance(v, str) and not clean(v))]
+    if len(values) < 3:
+        return False
+    numbers: list[int] = []
+    for v in values:
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            if not float(v).is_integer():
+                return False
+            numbers.append(int(v))
+        elif isinstance(v, str) and is_column_number_text(v):
+            m = re.match(r"\D*(\d+)", v)
+            if m:
+                numbers.append(int(m.group(1)))
+        else:
+            return False
+    # column numbers run upward: 1 2 3 … (letters A B C may stand in the first columns)
+    return len(numbers) >= 2 and all(b > a for a, b in zip(numbers, numbers[1:]))
+
+
+def _header_depth(g: _Grid, top: int, merges: dict, key_cols: list[int]) -> int:
+    """How many rows the header spans: the vertical merge of STT/name, or the rows that look like headers."""
+    for c in key_cols:
+        rng = merges.get((top, c))
+        if rng and rng[0] == top and rng[2] > top:
+            return min(rng[2] - top + 1, 4)
+    depth = 1
+    name_col = key_cols[-1] if key_cols else None
+    for r in range(top + 1, min(top + 4, g.r_end)):
+        if _is_column_number_row(g, r):
+            break
+        cells = [g.get(r, c) for c in range(g.g.col0, g.c_end)]
+        nonempty = [v for v in cells if v is not None and not (isinstance(v, str) and not clean(v))]
+        if not nonempty or any(not isinstance(v, str) for v in nonempty):
+            break
+        if name_col is not None and g.text(r, name_col):
+            break
+        if any(_is_total_label(fold(clean(v))) for v in nonempty):
+            break
+        if sum(1 for v in nonempty if clean(v) in _DASH_CELLS) > len(nonempty) / 2:
+            break
+        depth += 1
+    return depth
+
+
+def _header_paths(g: _Grid, rows: list[int], merges: dict) -> dict[int, list[str]]:
+    """Column → header texts top to bottom, a merged parent repeated over each of its children."""
+    paths: dict[int, list[str]] = {}
+    texts = {(r, c): g.text(r, c) for r in rows for c in range(g.g.col0, g.c_end)}
+    use_merges = bool(merges)
+    for r_i, r in enumerate(rows):
+        carry = ""
+        for c in range(g.g.col0, g.c_end):
+            t = texts[(r, c)]
+            rng = merges.get((r, c))
+            if rng is not None:
+                t = g.text(rng[0], rng[1])
+            elif not use_merges and not t and r_i < len(rows) - 1:
+                # no merge information (ODS, CSV): a parent spans the empty cells to its right
+                # as long as the rows below have children there
+                below = any(texts[(rr, c)] for rr in rows[r_i + 1:])
+                t = carry if below else ""
+            if texts[(r, c)]:
+                carry = texts[(r, c)]
+            elif rng is None and not t:
+                carry = ""
+            if t:
+                paths.setdefault(c, []).append(t)
+    return paths
+
+
+def _letter(c: int) -> str:
+    return col_letter(c)
+
+
+def _mapping_target(column_map: dict[str, str] | None, letter: str, path: list[str]) -> str | None:
+    if not column_map:
+        return None
+    if letter in column_map:
+        return column_map[letter]
+    leaf = fold(path[-1]) if path else ""
+    joined = fold(" ".join(path))
+    for key, target in column_map.items():
+        fk = fold(key)
+        if fk and fk in (leaf, joined):
+            return target
+    return None
+
+
+def parse_sheet(
+    grid: SheetGrid,
+    *,
+    limits: Limits,
+    column_map: dict[str, str] | None = None,
+) -> SheetResult:
+    """Read one sheet. Never raises on bad content: problems become issues."""
+    res = SheetResult(name=grid.name, role="data")
+    g = _Grid(grid)
+    if not grid.rows or not any(any(v is not None for v in row) for row in grid.rows):
+        res.role = "empty"
+        return res
+    if len(grid.rows) > limits.max_rows:
+        res.issues.append(make_issue("too_many_rows", sheet=grid.name, value=len(grid.rows), limit=limits.max_rows))
+        grid.rows = grid.rows[: limits.max_rows]
+    if grid.width > limits.max_cols:
+        res.issues.append(make_issue("too_many_columns", sheet=grid.name, value=grid.width, limit=limits.max_cols))
+        grid.rows = [row[: limits.max_cols] for row in grid.rows]
+
+    top = _find_header(g)
+    # text above the header is the title block; for a sheet without a table, all of its text
+    title_end = top if top is not None else min(g.r_end, g.g.row0 + HEADER_SCAN_ROWS)
+    for r in range(g.g.row0, title_end):
+        line = " ".join(t for t in (g.text(r, c) for c in range(g.g.col0, g.c_end)) if t)
+        if line:
+            res.texts.append(line)
+    if top is None:
+        name_f = fold(grid.name)
+        res.role = "instructions" if any(w in name_f for w in _INSTRUCTION_SHEETS) or res.texts else "unrecognized"
+        return res
+
+    merges = _merge_map(grid)
+    first_targets = {c: _single_target(g.text(top, c)) for c in range(g.g.col0, g.c_end)}
+    key_cols = [c for c, t in first_targets.items() if t in ("stt", "name")]
+    depth = _header_depth(g, top, merges, key_cols)
+    header_rows = list(range(top, top + depth))
+    res.header_rows = [r + 1 for r in header_rows]
+    paths = _header_paths(g, header_rows, merges)
+    subject = _subject(res.texts)
+
+    # --- columns -------------------------------------------------------------------------------
+    targets: dict[int, str] = {}
+    seen: dict[str, int] = {}
+    for c in range(g.g.col0, g.c_end):
+        path = paths.get(c, [])
+        letter = _letter(c)
+        target = _mapping_target(column_map, letter, path)
+        if target is None and path:
+            target = match_header(tuple(path), subject)
+        header = " / ".join(dict.fromkeys(path))
+        if target in seen and target != "note":
+            other = _letter(seen[target])
+            res.issues.append(make_issue(
+                "duplicate_metric_column", sheet=grid.name, cell=f"{letter}{top + 1}", metric=target,
+                column=letter, header=header, other_column=other,
+            ))
+            res.columns.append(ColumnInfo(grid.name, letter, header, None))
+            continue
+        if target is None:
+            has_values = any(g.get(r, c) is not None for r in range(top + depth, min(g.r_end, top + depth + 200)))
+            if path or has_values:
+                res.columns.append(ColumnInfo(grid.name, letter, header, None))
+            continue
+        seen[target] = c
+        targets[c] = target
+        res.columns.append(ColumnInfo(grid.name, letter, header, target))
+    if column_map:
+        for key in column_map:
+            if len(key) <= 3 and key.isalpha() and key.isupper():
+                continue
+            if not any(fold(key) in (fold(p[-1]), fold(" ".join(p))) for p in paths.values() if p):
+                res.issues.append(make_issue("mapping_column_missing", sheet=grid.name, value=key))
+
+    col_of = {t: c for c, t in targets.items()}
+    metric_cols = [(c, t) for c, t in targets.items() if t in _METRICS]
+    ratio_cols = [(c, t) for c, t in targets.items() if t.startswith("ratio:")]
+    if not metric_cols:
+        res.role = "unrecognized"
+        res.issues.append(make_issue("no_metric_columns", sheet=grid.name, cell=a1(top, g.g.col0)))
+        return res
+    name_col = col_of.get("name")
+    stt_col = col_of.get("stt")
+    if name_col is None:
+        # no recognizable name header: the first text column left of the metrics that is not STT
+        first_metric = min(c for c, _ in metric_cols)
+        candidates = [c for c in range(g.g.col0, first_metric) if c not in targets or targets[c] in ("note",)]
+        name_col = candidates[-1] if candidates else None
+        if name_col is None:
+            res.role = "unrecognized"
+            res.issues.append(make_issue("no_metric_columns", sheet=grid.name, cell=a1(top, g.g.col0)))
+            return res
+
+    # --- rows ----------------------------------------------------------------------------------
+    data_start = top + depth
+    while data_start < g.r_end and _is_column_number_row(g, data_start):
+        data_start += 1
+    _read_rows(g, res, data_start, name_col, stt_col, col_of, metric_cols, ratio_cols)
+    return res
+
+
+def _group_marker(stt: str, name: str) -> tuple[str, str] | None:
+    """("I", "Cơ quan hành chính") for a group row; None for anything else."""
+    s = stt.strip().rstrip(".)")
+    if s and s.isupper() and (_is_roman(s) or (len(s) == 1 and s.isalpha())):
+        return s, name
+    if not stt and name:
+        m = _MARKER.match(name)
+        mark = m.group(1) if m else ""
+        if (m and m.group(2) and mark.isupper() and (_is_roman(mark) or len(mark) == 1)
+                and name[len(mark)] in ".)/:-"):
+            return mark, clean(m.group(2))
+    return None
+
+
+class _GroupLevels:
+    """Letters A, B, C … are the outer level; roman numerals I, II … are inside them when letters are used."""
+
+    def __init__(self) -> None:
+        self.letters = False
+        self.last_letter = ""
+
+    def level(self, mark: str) -> int:
+        if not mark:
+            return 1 if self.letters else 0
+        in_sequence = len(mark) == 1 and (
+            mark == "A" or (self.last_letter and ord(mark) == ord(self.last_letter) + 1)
+        )
+        if in_sequence or (len(mark) == 1 and not _is_roman(mark)):
+            self.letters = True
+            self.last_letter = mark
+            return 0
+        return 1 if self.letters else 0
+
+
+def _read_rows(
+    g: _Grid,
+    res: SheetResult,
+    data_start: int,
+    name_col: int,
+    stt_col: int | None,
+    col_of: dict[str, int],
+    metric_cols: list[tuple[int, str]],
+    ratio_cols: list[tuple[int, str]],
+) -> None:
+    sheet = g.g.name
+    code_col = col_of.get("code")
+    type_col = col_of.get("org_type")
+    parent_col = col_of.get("parent")
+    letters = {t: _letter(c) for c, t in metric_cols}
+    issues = res.issues
+    rows = g.g.rows
+    row0, col0 = g.g.row0, g.g.col0
+    rel_metric = [(c - col0, t, letters[t], t == "secretary_is_head") for c, t in metric_cols]
+    rel_ratio = [(c - col0, t) for c, t in ratio_cols]
+    rel_name = name_col - col0
+    rel_stt = None if stt_col is None else stt_col - col0
+    rel_code = None if code_col is None else code_col - col0
+    rel_type = None if type_col is None else type_col - col0
+    rel_parent = None if parent_col is None else parent_col - col0
+
+    group_stack: list[DeclaredRow] = []  # open groups, outermost first
+    levels = _GroupLevels()
+    top_by_stt: dict[str, OrgRecord] = {}
+    last_top: OrgRecord | None = None
+    records = res.records
+
+    def cell_of(rel_r: int, rel_c: int) -> str:
+        return f"{col_letter(rel_c + col0)}{rel_r + row0 + 1}"
+
+    def read_values(rr: int, row: list, org_label: str | None) -> tuple[dict[str, int], dict[str, float]]:
+        values: dict[str, int] = {}
+        for rc, metric, letter, is_flag in rel_metric:
+            v = row[rc] if rc < len(row) else None
+            if v is None:
+                continue
+            if type(v) is float and not is_flag and v >= 0 and v.is_integer():  # the common case, fast
+                values[metric] = int(v)
+                continue
+            n, problem = parse_flag(v) if is_flag else parse_count(v)
+            if problem is not None:
+                code, ctx = problem
+                issues.append(make_issue(code, sheet=sheet, cell=f"{letter}{rr + row0 + 1}", org=org_label,
+                                         metric=metric, value=v, **ctx))
+            elif n is not None:
+                values[metric] = n
+        ratios: dict[str, float] = {}
+        for rc, target in rel_ratio:
+            v = row[rc] if rc < len(row) else None
+            if v is None:
+                continue
+            frac, parts, problem = parse_ratio(v)
+            if problem is not None:
+                issues.append(make_issue(problem[0], sheet=sheet, cell=cell_of(rr, rc), org=org_label, value=v))
+                continue
+            spec = ratio_spec(target)
+            if frac is not None and spec is not None:
+                ratios[f"{spec[0]}/{spec[1]}"] = frac
+                if parts is not None:
+                    values.setdefault(spec[0], parts[0])
+                    values.setdefault(spec[1], parts[1])
+        return values, ratios
+
+    def text_at(row: list, rc: int | None) -> str:
+        if rc is None or rc >= len(row):
+            return ""
+        v = row[rc]
+        if v is None:
+            return ""
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return clean(v) if isinstance(v, str) else str(v)
+
+    blank_run = 0
+    for rr in range(data_start - row0, len(rows)):
+        row = rows[rr]
+        if not any(v is not None for v in row):
+            blank_run += 1
+            continue
+        stt_raw = row[rel_stt] if rel_stt is not None and rel_stt < len(row) else None
+        name = text_at(row, rel_name)
+        # fast path: a numbered organization row
+        if type(stt_raw) in (int, float) and name:
+            stt = str(int(stt_raw)) if float(stt_raw).is_integer() else str(stt_raw)
+            kind = "org"
+        else:
+            stt = text_at(row, rel_stt)
+            kind = _classify(stt, name, row, rel_name)
+        if kind == "footer":
+            break
+        if kind == "skip":
+            continue
+        blank_run = 0
+        if kind == "total":
+            values, _ratios = read_values(rr, row, name or stt)
+            dr = DeclaredRow("total", name or stt, sheet, rr + row0 + 1, metrics=values,
+                             cells={m: f"{letters[m]}{rr + row0 + 1}" for m in values})
+            res.declared.append(dr)
+            continue
+        if kind == "group":
+            marker = _group_marker(stt, name)
+            label = marker[1] if marker and marker[1] else name
+            level = levels.level(marker[0] if marker else "")
+            values, _ratios = read_values(rr, row, label)
+            org_type = match_org_type(label) if label else None
+            dr = DeclaredRow("group", label, sheet, rr + row0 + 1, org_type=org_type, level=level, metrics=values,
+                             cells={m: f"{letters[m]}{rr + row0 + 1}" for m in values})
+            while group_stack and group_stack[-1].level >= level:
+                group_stack.pop()
+            group_stack.append(dr)
+            res.declared.append(dr)
+            top_by_stt = {}
+            last_top = None
+            continue
+        # an organization
+        code = text_at(row, rel_code) or None
+        label = code or name
+        if not name:
+            values, _ = read_values(rr, row, stt)
+            if values:
+                issues.append(make_issue("missing_name", sheet=sheet, cell=cell_of(rr, rel_name), row=rr + row0 + 1))
+            continue
+        values, ratios = read_values(rr, row, label)
+        rec = OrgRecord(name=name, sheet=sheet, row=rr + row0 + 1, code=code, metrics=values, ratios=ratios,
+                        columns=letters, name_cell=cell_of(rr, rel_name))
+        for aux in AUXILIARY:
+            if aux in values:
+                rec.auxiliary[aux] = values.pop(aux)
+        if rel_parent is not None:
+            rec.parent = text_at(row, rel_parent) or None
+        m = _HIER_STT.match(stt)
+        if m and m.group(1) in top_by_stt:
+            rec.parent = top_by_stt[m.group(1)].key
+        elif _CHILD_STT.match(stt) and last_top is not None:
+            rec.parent = last_top.key
+        elif _NUM_STT.match(stt):
+            top_by_stt[stt.rstrip(".")] = rec
+            last_top = rec
+        # organization type: its own column, else the group it stands under, else its name
+        if rel_type is not None:
+            tv = text_at(row, rel_type)
+            if tv:
+                rec.org_type = match_org_type(tv)
+                if rec.org_type is None:
+                    issues.append(make_issue("org_type_unknown", sheet=sheet, cell=cell_of(rr, rel_type),
+                                             org=label, value=tv))
+        if rec.org_type is None:
+            for grp in reversed(group_stack):
+                if grp.org_type:
+                    rec.org_type = grp.org_type
+                    break
+        if rec.org_type is None:
+            rec.org_type = org_type_from_name(name)
+        if group_stack:
+            rec.group = group_stack[-1].label
+            index = len(records)
+            for grp in group_stack:
+                grp.members.append(index)
+        records.append(rec)
+
+
+def _classify(stt: str, name: str, row: list, rel_name: int) -> str:
+    """org, group, total, footer or skip, for a row whose STT is not a plain number."""
+    first_texts = [clean(v) for v in row[: max(rel_name + 2, 3)] if isinstance(v, str) and clean(v)]
+    for t in first_texts:
+        if _is_footer(fold(t)):
+            return "footer"
+    label_f = fold(name) if name else ""
+    stt_f = fold(stt) if stt else ""
+    if _is_total_label(label_f) or _is_total_label(stt_f):
+        return "total"
+    if _group_marker(stt, name):
+        return "group"
+    if stt and (_NUM_STT.match(stt) or _HIER_STT.match(stt)):
+        return "org" if name else "org"
+    has_numbers = any(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for i, v in enumerate(row) if i != rel_name
+    )
+    if name and not stt:
+        # a heading naming an organization type ("Khối doanh nghiệp nhà nước"), not an organization
+        if _is_type_heading(label_f):
+            return "group"
+        return "org"
+    if not name and not stt:
+        return "org" if has_numbers else "skip"
+    return "org"
+
+
+_TYPE_HEADING_START = ("khoi ", "cac ", "loai hinh", "nhom ", "doanh nghiep", "co quan", "don vi su nghiep", "dn ",
+                       "to chuc co so dang", "tccs")
+_TYPE_NAMES = {fold(t.vi) for t in ORG_TYPES}
+
+
+def _is_type_heading(folded: str) -> bool:
+    if folded.startswith(_ORG_WORDS[:2]) or match_org_type(folded) is None:
+        return False
+    return folded in _TYPE_NAMES or folded.startswith(_TYPE_HEADING_START)
