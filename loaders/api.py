@@ -182,7 +182,6 @@ def _merge_into(pdata: PeriodData, records: list[OrgRecord], issues: list[Issue]
             pdata.records.append(rec)
             continue
         for metric, value in rec.metrics.items():
-            where = f"{rec.sheet}!{rec.cell(metric)}"
             if metric in target.metrics:
                 if target.metrics[metric] != value:
                     issues.append(make_issue("conflicting_values", sheet=rec.sheet, cell=rec.cell(metric),
@@ -191,7 +190,7 @@ def _merge_into(pdata: PeriodData, records: list[OrgRecord], issues: list[Issue]
                                              other_cell=f"{target.sheet}!{target.cell(metric)}"))
                 continue
             target.metrics[metric] = value
-            target.other_cells[metric] = where
+            target.other_cells[metric] = rec.source(metric)  # type: ignore[assignment]
         target.code = target.code or rec.code
         target.org_type = target.org_type or rec.org_type
         target.parent = target.parent or rec.parent

@@ -36,7 +36,7 @@ _FOOTER_EXACT = {
     "nguoi lap bieu", "nguoi lap", "truong ban", "pho truong ban", "bi thu", "pho bi thu", "thu truong don vi",
     "noi nhan", "noi nhan :", "xac nhan cua cap uy", "nguoi tong hop", "lanh dao duyet", "ky ten dong dau",
 }
-_FOOTER_PREFIX = ("t / m", "tm ", "tm. ", "kt ", "kt. ", "noi nhan", "ghi chu :", "ghi chu:", "luu :", "luu ", "* ghi chu")
+_FOOTER_PREFIX = ("t / m", "tm ", "kt ", "noi nhan", "ghi chu", "luu ", "nguoi lap bieu", "xac nhan cua")
 _ORG_WORDS = ("dang bo", "chi bo", "to chuc", "cong ty", "truong", "benh vien", "so ", "ban ", "trung tam")
 _INSTRUCTION_SHEETS = ("huong dan", "ghi chu", "danh muc", "instruction", "readme", "thong tin chung", "gioi thieu")
 _DASH_CELLS = {"-", "–", "—"}
@@ -467,7 +467,7 @@ def _read_rows(
             kind = "org"
         else:
             stt = text_at(row, rel_stt)
-            kind = _classify(stt, name, row, rel_name)
+            kind = _classify(stt, name, row, rel_name, rel_stt is not None)
         if kind == "footer":
             break
         if kind == "skip":
@@ -541,15 +541,14 @@ def _read_rows(
         records.append(rec)
 
 
-def _classify(stt: str, name: str, row: list, rel_name: int) -> str:
+def _classify(stt: str, name: str, row: list, rel_name: int, has_stt: bool) -> str:
     """org, group, total, footer or skip, for a row whose STT is not a plain number."""
     first_texts = [clean(v) for v in row[: max(rel_name + 2, 3)] if isinstance(v, str) and clean(v)]
     for t in first_texts:
         if _is_footer(fold(t)):
             return "footer"
     label_f = fold(name) if name else ""
-    stt_f = fold(stt) if stt else ""
-    if _is_total_label(label_f) or _is_total_label(stt_f):
+    if any(_is_total_label(fold(t)) for t in first_texts) or (stt and _is_total_label(fold(stt))):
         return "total"
     if _group_marker(stt, name):
         return "group"
@@ -562,7 +561,8 @@ def _classify(stt: str, name: str, row: list, rel_name: int) -> str:
         # a heading naming an organization type ("Khối doanh nghiệp nhà nước"), not an organization
         if _is_type_heading(label_f):
             return "group"
-        return "org"
+        # with an STT column, an unnumbered line without figures is a note, not an organization
+        return "org" if has_numbers or not has_stt else "skip"
     if not name and not stt:
         return "org" if has_numbers else "skip"
     return "org"

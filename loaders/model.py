@@ -152,8 +152,8 @@ class OrgRecord:
     name_cell: str | None = None
     # metric -> column letter on ``sheet`` (shared by all records of a sheet, so 52.000 rows stay cheap)
     columns: dict[str, str] = field(default_factory=dict, repr=False)
-    # metric -> "Sheet!F10" for values merged in from another sheet of the same period
-    other_cells: dict[str, str] = field(default_factory=dict)
+    # metric -> (sheet, A1 cell) for values merged in from another sheet of the same period
+    other_cells: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -163,14 +163,18 @@ class OrgRecord:
     def cells(self) -> dict[str, str]:
         """metric → the A1 cell its value came from (``Sheet!A1`` when it came from another sheet)."""
         out = {m: f"{self.columns[m]}{self.row}" for m in self.metrics if m in self.columns}
-        out.update({m: c for m, c in self.other_cells.items() if m in self.metrics})
+        out.update({m: f"{sh}!{c}" for m, (sh, c) in self.other_cells.items() if m in self.metrics})
         return out
 
-    def cell(self, metric: str) -> str | None:
+    def source(self, metric: str) -> tuple[str, str | None]:
+        """(sheet, A1 cell) of a metric's value (or of an auxiliary column such as members_opening)."""
         if metric in self.other_cells:
             return self.other_cells[metric]
         col = self.columns.get(metric)
-        return f"{col}{self.row}" if col else None
+        return self.sheet, (f"{col}{self.row}" if col else None)
+
+    def cell(self, metric: str) -> str | None:
+        return self.source(metric)[1]
 
     def as_dict(self) -> dict[str, Any]:
         return {

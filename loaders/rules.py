@@ -24,46 +24,50 @@ EXCELLENT_SHARE_OF_GOOD = 0.20
 RATIO_TOLERANCE = 0.005  # half a percentage point: ratios are written rounded
 
 
+def _at(rec: OrgRecord, metric: str) -> dict[str, str | None]:
+    sheet, cell = rec.source(metric)
+    return {"sheet": sheet, "cell": cell}
+
+
 def check_record(rec: OrgRecord, issues: list[Issue]) -> None:
     """Rules that hold inside one organization's row."""
     m = rec.metrics
     label = rec.key
-    sheet = rec.sheet
     total = m.get("members_total")
     full = m.get("members_full")
     prob = m.get("members_probationary")
     if total is not None and full is not None and prob is not None and full + prob != total:
-        issues.append(make_issue("members_sum_mismatch", sheet=sheet, cell=rec.cell("members_total"), org=label,
+        issues.append(make_issue("members_sum_mismatch", **_at(rec, "members_total"), org=label,
                                  metric="members_total", value=total, full=full, probationary=prob,
                                  expected=full + prob))
     for sub, parent, code in SUBSETS:
         sv = m.get(sub)
         pv = m.get(parent)
         if sv is not None and pv is not None and sv > pv:
-            issues.append(make_issue(code, sheet=sheet, cell=rec.cell(sub), org=label, metric=sub, value=sv, limit=pv))
+            issues.append(make_issue(code, **_at(rec, sub), org=label, metric=sub, value=sv, limit=pv))
     dt = m.get("disciplined_total")
     if dt is not None and any(f in m for f in DISCIPLINE_FORMS) and all(f in m for f in DISCIPLINE_FORMS):
         s = sum(m[f] for f in DISCIPLINE_FORMS)
         if s != dt:
-            issues.append(make_issue("discipline_sum_mismatch", sheet=sheet, cell=rec.cell("disciplined_total"),
+            issues.append(make_issue("discipline_sum_mismatch", **_at(rec, "disciplined_total"),
                                      org=label, metric="disciplined_total", value=dt, expected=s))
     rt = m.get("rated_total")
     if rt is not None and any(r in m for r in RATINGS):
         s = sum(m.get(r, 0) for r in RATINGS)
         if s > rt:
-            issues.append(make_issue("rated_sum_exceeds_total", sheet=sheet, cell=rec.cell("rated_total"), org=label,
+            issues.append(make_issue("rated_sum_exceeds_total", **_at(rec, "rated_total"), org=label,
                                      metric="rated_total", value=rt, expected=s))
     exc = m.get("rated_excellent")
     good = m.get("rated_good")
     if exc is not None and good is not None and exc > EXCELLENT_SHARE_OF_GOOD * good and exc > 0:
-        issues.append(make_issue("excellent_over_quota", sheet=sheet, cell=rec.cell("rated_excellent"), org=label,
+        issues.append(make_issue("excellent_over_quota", **_at(rec, "rated_excellent"), org=label,
                                  metric="rated_excellent", value=exc, limit=good))
     opening = rec.auxiliary.get("members_opening")
     if opening is not None and total is not None and all(f in m for f in INCREASES + DECREASES):
         inc = sum(m[f] for f in INCREASES)
         dec = sum(m[f] for f in DECREASES)
         if opening + inc - dec != total:
-            issues.append(make_issue("balance_mismatch", sheet=sheet, cell=rec.cell("members_total"), org=label,
+            issues.append(make_issue("balance_mismatch", **_at(rec, "members_total"), org=label,
                                      metric="members_total", value=total, opening=opening, increase=inc,
                                      decrease=dec, expected=opening + inc - dec))
     for key, frac in rec.ratios.items():
@@ -71,7 +75,7 @@ def check_record(rec: OrgRecord, issues: list[Issue]) -> None:
         if num in m and den in m and m[den] > 0:
             actual = m[num] / m[den]
             if abs(actual - frac) > RATIO_TOLERANCE:
-                issues.append(make_issue("ratio_mismatch", sheet=sheet, cell=rec.cell(num), org=label, metric=num,
+                issues.append(make_issue("ratio_mismatch", **_at(rec, num), org=label, metric=num,
                                          value=f"{frac * 100:.1f}%".replace(".", ","),
                                          expected=f"{actual * 100:.1f}%".replace(".", ",")))
 
@@ -103,7 +107,7 @@ def check_declared(declared: list[DeclaredRow], records: list[OrgRecord], issues
             if any(metric in k.metrics for k in kids):
                 expected = sum(k.metrics.get(metric, 0) for k in kids)
                 if expected != value:
-                    issues.append(make_issue("parent_total_mismatch", sheet=parent.sheet, cell=parent.cell(metric),
+                    issues.append(make_issue("parent_total_mismatch", **_at(parent, metric),
                                              org=parent.key, metric=metric, value=value, expected=expected))
 
 
@@ -134,7 +138,7 @@ def check_balance_between(prev: list[OrgRecord], cur: list[OrgRecord], prev_peri
         inc = sum(m[f] for f in INCREASES)
         dec = sum(m[f] for f in DECREASES)
         if opening + inc - dec != m["members_total"]:
-            issues.append(make_issue("balance_mismatch_periods", sheet=rec.sheet, cell=rec.cell("members_total"),
+            issues.append(make_issue("balance_mismatch_periods", **_at(rec, "members_total"),
                                      org=rec.key, metric="members_total", value=m["members_total"],
                                      opening=opening, increase=inc, decrease=dec, expected=opening + inc - dec,
                                      previous_period=prev_period.label))
