@@ -410,9 +410,12 @@ def _read_rows(
     def cell_of(rel_r: int, rel_c: int) -> str:
         return f"{col_letter(rel_c + col0)}{rel_r + row0 + 1}"
 
-    def read_values(rr: int, row: list, org_label: str | None) -> tuple[dict[str, int], dict[str, float]]:
+    def read_values(rr: int, row: list, org_label: str | None, *, summed: bool = False,
+                    ) -> tuple[dict[str, int], dict[str, float]]:
+        """Parse a row's metric cells; ``summed`` rows (groups, totals) hold counts even in yes/no columns."""
         values: dict[str, int] = {}
-        for rc, metric, letter, is_flag in rel_metric:
+        for rc, metric, letter, flag in rel_metric:
+            is_flag = flag and not summed
             v = row[rc] if rc < len(row) else None
             if v is None:
                 continue
@@ -474,7 +477,7 @@ def _read_rows(
             continue
         blank_run = 0
         if kind == "total":
-            values, _ratios = read_values(rr, row, name or stt)
+            values, _ratios = read_values(rr, row, name or stt, summed=True)
             dr = DeclaredRow("total", name or stt, sheet, rr + row0 + 1, metrics=values,
                              cells={m: f"{letters[m]}{rr + row0 + 1}" for m in values})
             res.declared.append(dr)
@@ -483,7 +486,7 @@ def _read_rows(
             marker = _group_marker(stt, name)
             label = marker[1] if marker and marker[1] else name
             level = levels.level(marker[0] if marker else "")
-            values, _ratios = read_values(rr, row, label)
+            values, _ratios = read_values(rr, row, label, summed=True)
             org_type = match_org_type(label) if label else None
             dr = DeclaredRow("group", label, sheet, rr + row0 + 1, org_type=org_type, level=level, metrics=values,
                              cells={m: f"{letters[m]}{rr + row0 + 1}" for m in values})

@@ -87,8 +87,8 @@ def check_declared(declared: list[DeclaredRow], records: list[OrgRecord], issues
         members = [records[i] for i in dr.members] if dr.kind == "group" else records
         members = [r for r in members if id(r) in top]
         for metric, value in dr.metrics.items():
-            expected = sum(r.metrics.get(metric, 0) for r in members)
-            if not any(metric in r.metrics for r in members) and value == 0:
+            expected = sum(_value(r, metric) or 0 for r in members)
+            if all(_value(r, metric) is None for r in members) and value == 0:
                 continue
             if expected != value:
                 code = "group_total_mismatch" if dr.kind == "group" else "grand_total_mismatch"
@@ -109,6 +109,12 @@ def check_declared(declared: list[DeclaredRow], records: list[OrgRecord], issues
                 if expected != value:
                     issues.append(make_issue("parent_total_mismatch", **_at(parent, metric),
                                              org=parent.key, metric=metric, value=value, expected=expected))
+
+
+def _value(rec: OrgRecord, metric: str) -> int | None:
+    """A metric, or an auxiliary column such as members_opening, of one organization."""
+    value = rec.metrics.get(metric)
+    return rec.auxiliary.get(metric) if value is None else value
 
 
 def _top_level(records: list[OrgRecord]) -> set[int]:
