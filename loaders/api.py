@@ -14,7 +14,7 @@ from loaders.issues import make_issue
 from loaders.layout import SheetResult, parse_sheet
 from loaders.model import Issue, Limits, LoadResult, OrgRecord, Period, PeriodData, SheetInfo, UnreadableFileError
 from loaders.periods import best_period, parse_period_id
-from loaders.rules import check_balance_between, check_declared, check_record, consecutive
+from loaders.rules import check_balance_between, check_declared, check_records, consecutive, frame_of
 from loaders.text import normalize_name
 
 Source = str | PathLike[str] | bytes | bytearray | memoryview
@@ -101,8 +101,13 @@ def load(
 
     # every sheet's own structure: group and total rows, duplicates
     for sr in data_sheets:
-        check_declared(sr.declared, sr.records, result.issues)
-        sr.records = _drop_duplicates(sr.records, result.issues)
+        if not sr.frame:
+            sr.frame = frame_of(sr.records)
+        check_declared(sr.declared, sr.records, sr.frame, result.issues)
+        kept = _drop_duplicates(sr.records, result.issues)
+        if len(kept) != len(sr.records):
+            sr.records = [sr.records[i] for i in kept]
+            sr.frame = {m: col[kept] for m, col in sr.frame.items()}
 
     # one entry per period, sheets of the same period merged organization by organization
     by_period: dict[str | None, PeriodData] = {}
@@ -118,9 +123,11 @@ def load(
             _merge_into(pdata, sr.records, result.issues)
     periods = sorted(by_period.values(), key=lambda p: (p.period is None, p.period.start if p.period else None,
                                                          p.period.end if p.period else None))
+    frames = {sr.period.id if sr.period else None: sr.frame for sr in data_sheets}
     for pdata in periods:
-        for rec in pdata.records:
-            check_record(rec, result.issues)
+        pid = pdata.period.id if pdata.period else None
+        frame = frames[pid] if len(pdata.sheets) == 1 else frame_of(pdata.records)
+        check_records(pdata.records, frame, result.issues)
     known = [p for p in periods if p.period]
     for prev, cur in zip(known, known[1:], strict=False):
         if consecutive(prev.period, cur.period):  # type: ignore[arg-type]
@@ -156,11 +163,11 @@ def _identity(rec: OrgRecord) -> tuple[str, str]:
     return ("name", normalize_name(rec.name) + "|" + normalize_name(rec.parent or ""))
 
 
-def _drop_duplicates(records: list[OrgRecord], issues: list[Issue]) -> list[OrgRecord]:
-    """The second row of the same organization is reported and not counted."""
+def _drop_duplicates(records: list[OrgRecord], issues: list[Issue]) -> list[int]:
+    """The second row of the same organization is reported and not counted; returns the indexes kept."""
     seen: dict[tuple[str, str], OrgRecord] = {}
-    kept: list[OrgRecord] = []
-    for rec in records:
+    kept: list[int] = []
+    for i, rec in enumerate(records):
         ident = _identity(rec)
         first = seen.get(ident)
         if first is not None:
@@ -168,7 +175,7 @@ def _drop_duplicates(records: list[OrgRecord], issues: list[Issue]) -> list[OrgR
                                      first_cell=first.name_cell))
             continue
         seen[ident] = rec
-        kept.append(rec)
+        kept.append(i)
     return kept
 
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
+
+import numpy as np
 
 from loaders.catalogue import AUXILIARY, METRIC_IDS, ORG_TYPES, match_header, match_org_type, org_type_from_name, ratio_spec
 from loaders.issues import make_issue
@@ -56,6 +59,8 @@ class SheetResult:
     declared: list[DeclaredRow] = field(default_factory=list)
     columns: list[ColumnInfo] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
+    # metric → int64 array aligned with ``records`` (-1: no value); what the rules check, column-wise
+    frame: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass
@@ -63,6 +68,10 @@ class _Grid:
     """Fast access to a sheet's values by absolute 0-based position."""
 
     g: SheetGrid
+    width: int = 0
+
+    def __post_init__(self) -> None:
+        self.width = self.g.width
 
     def get(self, r: int, c: int) -> Any:
         rr = r - self.g.row0
@@ -86,7 +95,7 @@ class _Grid:
 
     @property
     def c_end(self) -> int:
-        return self.g.col0 + self.g.width
+        return self.g.col0 + self.width
 
 
 def _is_roman(s: str) -> bool:
@@ -410,29 +419,44 @@ def _read_rows(
     def cell_of(rel_r: int, rel_c: int) -> str:
         return f"{col_letter(rel_c + col0)}{rel_r + row0 + 1}"
 
+    names = tuple(t for _, t, _, _ in rel_metric)
+    pending: list[tuple[OrgRecord, list]] = []  # organizations whose figures are parsed column by column
+
     def read_values(rr: int, row: list, org_label: str | None, *, summed: bool = False,
                     ) -> tuple[dict[str, int], dict[str, float]]:
         """Parse a row's metric cells; ``summed`` rows (groups, totals) hold counts even in yes/no columns."""
         values: dict[str, int] = {}
         for rc, metric, letter, flag in rel_metric:
-            is_flag = flag and not summed
-            v = row[rc] if rc < len(row) else None
-            if v is None:
+            v = row[rc]
+            if v is None or v == "":
                 continue
-            if type(v) is float and not is_flag and v >= 0 and v.is_integer():  # the common case, fast
-                values[metric] = int(v)
+            # the common case first, inline: a whole non-negative number (1 at most in a yes/no column)
+            tv = type(v)
+            if tv is float:
+                if v >= 0 and v.is_integer() and (v <= 1 or not flag or summed):
+                    values[metric] = int(v)
+                    continue
+            elif tv is int and v >= 0 and (v <= 1 or not flag or summed):
+                values[metric] = v
                 continue
-            n, problem = parse_flag(v) if is_flag else parse_count(v)
+            n, problem = parse_flag(v) if flag and not summed else parse_count(v)
             if problem is not None:
                 code, ctx = problem
                 issues.append(make_issue(code, sheet=sheet, cell=f"{letter}{rr + row0 + 1}", org=org_label,
                                          metric=metric, value=v, **ctx))
             elif n is not None:
                 values[metric] = n
+        if not rel_ratio:
+            return values, {}
+        return read_ratios(rr, row, org_label, values)
+
+    def read_ratios(rr: int, row: list, org_label: str | None, values: dict[str, int],
+                    ) -> tuple[dict[str, int], dict[str, float]]:
+        """Ratio columns: the fraction, and the counts themselves when written as "80/105"."""
         ratios: dict[str, float] = {}
         for rc, target in rel_ratio:
-            v = row[rc] if rc < len(row) else None
-            if v is None:
+            v = row[rc]
+            if v is None or v == "":
                 continue
             frac, parts, problem = parse_ratio(v)
             if problem is not None:
@@ -446,27 +470,43 @@ def _read_rows(
                     values.setdefault(spec[1], parts[1])
         return values, ratios
 
+    tidy: dict[str, str] = {}  # names, types and parents repeat: tidy each text once
+
     def text_at(row: list, rc: int | None) -> str:
-        if rc is None or rc >= len(row):
+        if rc is None:
             return ""
         v = row[rc]
         if v is None:
             return ""
-        if isinstance(v, float) and v.is_integer():
+        tv = type(v)
+        if tv is str:
+            t = tidy.get(v)
+            if t is None:
+                t = tidy[v] = clean(v)
+            return t
+        if tv is float and v.is_integer():
             return str(int(v))
-        return clean(v) if isinstance(v, str) else str(v)
+        return str(v)
 
-    blank_run = 0
+    type_of: dict[str, str | None] = {}
+    letters["name"] = col_letter(name_col)
+
+    width = max(
+        [c + 1 for c in (rel_name, rel_stt, rel_code, rel_type, rel_parent) if c is not None]
+        + [rc + 1 for rc, *_ in rel_metric] + [rc + 1 for rc, _ in rel_ratio]
+    )
     for rr in range(data_start - row0, len(rows)):
         row = rows[rr]
-        if not any(v is not None for v in row):
-            blank_run += 1
-            continue
-        stt_raw = row[rel_stt] if rel_stt is not None and rel_stt < len(row) else None
+        if len(row) < width:  # ragged rows (CSV): pad so every column index is valid
+            row = row + [None] * (width - len(row))
+        stt_raw = row[rel_stt] if rel_stt is not None else None
         name = text_at(row, rel_name)
+        if not name and (stt_raw is None or stt_raw == "") and not any(v is not None and v != "" for v in row):
+            continue
         # fast path: a numbered organization row
-        if type(stt_raw) in (int, float) and name:
-            stt = str(int(stt_raw)) if float(stt_raw).is_integer() else str(stt_raw)
+        numbered = type(stt_raw) in (int, float) and bool(name) and float(stt_raw).is_integer()
+        if numbered:
+            stt = str(int(stt_raw))
             kind = "org"
         else:
             stt = text_at(row, rel_stt)
@@ -475,7 +515,6 @@ def _read_rows(
             break
         if kind == "skip":
             continue
-        blank_run = 0
         if kind == "total":
             values, _ratios = read_values(rr, row, name or stt, summed=True)
             dr = DeclaredRow("total", name or stt, sheet, rr + row0 + 1, metrics=values,
@@ -487,7 +526,7 @@ def _read_rows(
             label = marker[1] if marker and marker[1] else name
             level = levels.level(marker[0] if marker else "")
             values, _ratios = read_values(rr, row, label, summed=True)
-            org_type = match_org_type(label) if label else None
+            org_type = _heading_type(label)
             dr = DeclaredRow("group", label, sheet, rr + row0 + 1, org_type=org_type, level=level, metrics=values,
                              cells={m: f"{letters[m]}{rr + row0 + 1}" for m in values})
             while group_stack and group_stack[-1].level >= level:
@@ -498,50 +537,126 @@ def _read_rows(
             last_top = None
             continue
         # an organization
-        code = text_at(row, rel_code) or None
+        code = (clean(row[rel_code]) if type(row[rel_code]) is str else text_at(row, rel_code)) or None \
+            if rel_code is not None else None
         label = code or name
         if not name:
             values, _ = read_values(rr, row, stt)
             if values:
                 issues.append(make_issue("missing_name", sheet=sheet, cell=cell_of(rr, rel_name), row=rr + row0 + 1))
             continue
-        values, ratios = read_values(rr, row, label)
-        rec = OrgRecord(name=name, sheet=sheet, row=rr + row0 + 1, code=code, metrics=values, ratios=ratios,
-                        columns=letters, name_cell=cell_of(rr, rel_name))
-        for aux in AUXILIARY:
-            if aux in values:
-                rec.auxiliary[aux] = values.pop(aux)
+        rec = OrgRecord(name=name, sheet=sheet, row=rr + row0 + 1, code=code, columns=letters)
+        pending.append((rec, row))
         if rel_parent is not None:
             rec.parent = text_at(row, rel_parent) or None
-        m = _HIER_STT.match(stt)
-        if m and m.group(1) in top_by_stt:
-            rec.parent = top_by_stt[m.group(1)].key
+        if numbered:
+            top_by_stt[stt] = rec
+            last_top = rec
+        elif m := _HIER_STT.match(stt):
+            if m.group(1) in top_by_stt:
+                rec.parent = top_by_stt[m.group(1)].key
         elif _CHILD_STT.match(stt) and last_top is not None:
             rec.parent = last_top.key
         elif _NUM_STT.match(stt):
             top_by_stt[stt.rstrip(".")] = rec
             last_top = rec
-        # organization type: its own column, else the group it stands under, else its name
+        # organization type: its own column, else a commune/ward/… named as such, else its group, else its name
         if rel_type is not None:
             tv = text_at(row, rel_type)
             if tv:
-                rec.org_type = match_org_type(tv)
+                if tv not in type_of:
+                    type_of[tv] = match_org_type(tv)
+                rec.org_type = type_of[tv]
                 if rec.org_type is None:
                     issues.append(make_issue("org_type_unknown", sheet=sheet, cell=cell_of(rr, rel_type),
                                              org=label, value=tv))
         if rec.org_type is None:
-            for grp in reversed(group_stack):
-                if grp.org_type:
-                    rec.org_type = grp.org_type
-                    break
-        if rec.org_type is None:
-            rec.org_type = org_type_from_name(name)
+            by_name = org_type_from_name(name)
+            if by_name in _PLACE_TYPES:
+                rec.org_type = by_name
+            else:
+                rec.org_type = next((grp.org_type for grp in reversed(group_stack) if grp.org_type), by_name)
         if group_stack:
             rec.group = group_stack[-1].label
             index = len(records)
             for grp in group_stack:
                 grp.members.append(index)
         records.append(rec)
+    res.frame = _fill_metrics(pending, rel_metric, sheet, issues)
+    if rel_ratio:
+        for rec, row in pending:
+            _values, rec.ratios = read_ratios(rec.row - row0 - 1, row, rec.key, rec.metrics)
+        res.frame = {}  # "80/105" may have added counts: the frame is rebuilt from the records
+
+
+_NONE = type(None)
+_NUMERIC_KINDS = frozenset({float, int, _NONE})
+
+
+def _fill_metrics(pending: list[tuple[OrgRecord, list]], rel_metric: list[tuple[int, str, str, bool]], sheet: str,
+                  issues: list[Issue]) -> dict[str, np.ndarray]:
+    """Parse the organizations' figures a column at a time.
+
+    Whole columns of numbers go through numpy; only cells that are not plain non-negative whole numbers
+    take the careful path (with issues). Returns metric → int64 array aligned with ``pending`` (-1: no value).
+    """
+    frame: dict[str, np.ndarray] = {}
+    if not pending:
+        return frame
+    found: list[tuple[int, int, Issue]] = []
+    org_rows = [row for _, row in pending]
+    for col_index, (rc, metric, letter, flag) in enumerate(rel_metric):
+        cells = list(map(itemgetter(rc), org_rows))
+        kinds = set(map(type, cells))
+        if str in kinds:  # calamine gives "" for an empty cell: treat blank text as blank
+            for i, v in enumerate(cells):
+                if type(v) is str and not v.strip():
+                    cells[i] = None
+            kinds = set(map(type, cells))
+        slow: list[int] = []
+        if kinds <= _NUMERIC_KINDS:
+            arr = np.array(cells, dtype=float)  # None becomes NaN
+            blank = np.isnan(arr)
+            good = np.isfinite(arr) & (arr >= 0) & (arr == np.floor(arr))
+            if flag:
+                good &= arr <= 1
+            col = np.where(good, arr, -1).astype(np.int64)
+            if not good.all():
+                slow = np.flatnonzero(~good & ~blank).tolist()
+        else:
+            col = np.full(len(cells), -1, dtype=np.int64)
+            for i, v in enumerate(cells):
+                if type(v) is float and v >= 0 and v.is_integer() and (v <= 1 or not flag):
+                    col[i] = int(v)
+                elif type(v) is int and v >= 0 and (v <= 1 or not flag):
+                    col[i] = v
+                elif v is not None:
+                    slow.append(i)
+        for i in slow:
+            v = cells[i]
+            n, problem = parse_flag(v) if flag else parse_count(v)
+            rec = pending[i][0]
+            if problem is not None:
+                code, ctx = problem
+                found.append((rec.row, col_index, make_issue(code, sheet=sheet, cell=f"{letter}{rec.row}",
+                                                             org=rec.key, metric=metric, value=v, **ctx)))
+            elif n is not None:
+                col[i] = n
+        frame[metric] = col
+    names = [metric for _, metric, _, _ in rel_metric]
+    aux = [m for m in names if m in AUXILIARY]
+    lists = [frame[m].tolist() for m in names]
+    for (rec, _row), row_values in zip(pending, zip(*lists, strict=True), strict=True):
+        if -1 in row_values:
+            rec.metrics = {m: v for m, v in zip(names, row_values, strict=True) if v >= 0}
+        else:
+            rec.metrics = dict(zip(names, row_values, strict=True))
+        for m in aux:
+            if m in rec.metrics:
+                rec.auxiliary[m] = rec.metrics.pop(m)
+    found.sort(key=lambda t: (t[0], t[1]))
+    issues.extend(issue for _, _, issue in found)
+    return frame
 
 
 def _classify(stt: str, name: str, row: list, rel_name: int, has_stt: bool) -> str:
@@ -574,6 +689,20 @@ def _classify(stt: str, name: str, row: list, rel_name: int, has_stt: bool) -> s
 _TYPE_HEADING_START = ("khoi ", "cac ", "loai hinh", "nhom ", "doanh nghiep", "co quan", "don vi su nghiep", "dn ",
                        "to chuc co so dang", "tccs")
 _TYPE_NAMES = {fold(t.vi) for t in ORG_TYPES}
+
+
+_PLACE_TYPES = frozenset({"commune", "ward", "township", "special_zone"})
+
+
+def _heading_type(label: str) -> str | None:
+    """The type a group heading names; None for a heading over several types ("Khối xã, phường, thị trấn")."""
+    if not label:
+        return None
+    parts = [p for p in re.split(r",|;|\bvà\b|/", label) if p.strip()]
+    types = {match_org_type(p) for p in parts} - {None}
+    if len(types) > 1:
+        return None
+    return match_org_type(label)
 
 
 def _is_type_heading(folded: str) -> bool:

@@ -135,7 +135,7 @@ class Issue:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class OrgRecord:
     """One organization's figures for one period, with where every value came from."""
 
@@ -149,8 +149,7 @@ class OrgRecord:
     metrics: dict[str, int] = field(default_factory=dict)
     ratios: dict[str, float] = field(default_factory=dict)  # derived columns, as written (0..1)
     auxiliary: dict[str, int] = field(default_factory=dict)  # e.g. members_opening
-    name_cell: str | None = None
-    # metric -> column letter on ``sheet`` (shared by all records of a sheet, so 52.000 rows stay cheap)
+    # metric (and "name") -> column letter on ``sheet``: shared by all records of a sheet, so 52.000 rows stay cheap
     columns: dict[str, str] = field(default_factory=dict, repr=False)
     # metric -> (sheet, A1 cell) for values merged in from another sheet of the same period
     other_cells: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -158,6 +157,11 @@ class OrgRecord:
     @property
     def key(self) -> str:
         return self.code or self.name
+
+    @property
+    def name_cell(self) -> str | None:
+        col = self.columns.get("name")
+        return f"{col}{self.row}" if col else None
 
     @property
     def cells(self) -> dict[str, str]:
