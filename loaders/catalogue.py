@@ -112,7 +112,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "code": ("ma", "ma so", "ma don vi", "ma to chuc", "ma tccs", "ma tccsd", "ma to chuc dang", "ma dang bo"),
     "org_type": (
         "loai hinh", "loai hinh to chuc co so dang", "loai hinh tccs", "loai hinh tccsd", "loai",
-        "loai hinh don vi", "loai hinh to chuc dang", "loai hinh co so dang", "khoi",
+        "loai hinh don vi", "loai hinh to chuc dang", "loai hinh co so dang", "khoi", "loai hinh tccs dang",
     ),
     "parent": (
         "truc thuoc", "dang bo cap tren", "cap tren", "don vi cap tren", "thuoc dang bo", "cap tren truc tiep",
@@ -142,11 +142,13 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "mien cong tac va sinh hoat dang", "mien sinh hoat", "mien sh", "mien ct va sh", "mien ct sh",
         "dang vien mien cong tac va sinh hoat dang", "dang vien mien sinh hoat", "dv mien sh",
         "mien cong tac sinh hoat dang", "mien cong tac va sinh hoat", "mien ctsh",
+        "dang vien duoc mien cong tac va sinh hoat dang", "duoc mien cong tac va sinh hoat dang",
     ),
     "admitted": (
         "ket nap", "ket nap moi", "ket nap dang vien", "ket nap dang vien moi", "kn", "so ket nap",
         "phat trien dang vien", "dang vien ket nap", "dang vien moi ket nap", "dang vien moi",
         "dv ket nap", "ket nap dv", "ket nap moi dang vien", "dang vien duoc ket nap", "kn dv",
+        "phat trien dang vien moi",
     ),
     "recognized_full": (
         "cong nhan dang vien chinh thuc", "cong nhan chinh thuc", "cn chinh thuc", "cnct", "cn ct",
@@ -155,14 +157,16 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "transferred_in": (
         "chuyen den", "tiep nhan", "dang vien chuyen den", "dv chuyen den", "tiep nhan dang vien",
-        "chuyen sinh hoat den", "nhan chuyen den", "tiep nhan chuyen den",
+        "chuyen sinh hoat den", "nhan chuyen den", "tiep nhan chuyen den", "chuyen sinh hoat dang den",
     ),
     "transferred_out": (
         "chuyen di", "dang vien chuyen di", "dv chuyen di", "chuyen sinh hoat di", "chuyen sinh hoat dang di",
     ),
     "reinstated": ("phuc hoi dang tich", "phuc hoi", "dang vien phuc hoi dang tich", "phuc hoi dt"),
     "deceased": ("tu tran", "chet", "tu tran chet", "dang vien tu tran", "dv tu tran", "tu tran tu vong", "tu vong"),
-    "removed": ("xoa ten", "dang vien bi xoa ten", "bi xoa ten", "xoa ten dang vien", "dv bi xoa ten", "xoa ten khoi danh sach"),
+    "removed": (
+        "xoa ten", "dang vien bi xoa ten", "bi xoa ten", "xoa ten dang vien", "dv bi xoa ten", "xoa ten khoi danh sach",
+    ),
     "expelled": ("khai tru", "bi khai tru", "dang vien bi khai tru", "khai tru ra khoi dang"),
     "resigned": (
         "xin ra khoi dang", "xin ra dang", "dang vien xin ra khoi dang", "ra khoi dang", "xin ra", "xin ra khoi",
@@ -177,13 +181,18 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "disciplined_expulsion": (
         "ky luat khai tru", "thi hanh ky luat khai tru", "dang vien bi ky luat khai tru", "hinh thuc khai tru",
     ),
-    "inspections": ("kiem tra", "kiem tra luot", "luot kiem tra", "so luot kiem tra", "cuoc kiem tra", "so cuoc kiem tra"),
-    "supervisions": ("giam sat", "giam sat luot", "luot giam sat", "so luot giam sat", "cuoc giam sat", "so cuoc giam sat"),
+    "inspections": (
+        "kiem tra", "kiem tra luot", "luot kiem tra", "so luot kiem tra", "cuoc kiem tra", "so cuoc kiem tra",
+    ),
+    "supervisions": (
+        "giam sat", "giam sat luot", "luot giam sat", "so luot giam sat", "cuoc giam sat", "so cuoc giam sat",
+    ),
     "rated_total": (
         "dang vien duoc danh gia xep loai", "duoc danh gia xep loai", "danh gia xep loai", "duoc danh gia",
         "dang vien duoc danh gia", "so dang vien duoc danh gia xep loai", "so duoc danh gia",
         "xep loai dang vien", "danh gia xep loai dang vien", "danh gia xep loai chat luong dang vien",
         "dang vien duoc xep loai", "duoc xep loai", "chat luong dang vien", "xep loai chat luong dang vien",
+        "dang vien duoc danh gia xep loai chat luong", "duoc danh gia xep loai chat luong",
     ),
     "rated_excellent": (
         "hoan thanh xuat sac nhiem vu", "htxsnv", "ht xuat sac nv", "hoan thanh xuat sac", "xuat sac",
@@ -279,6 +288,12 @@ def _alias_table() -> dict[str, str]:
 ALIAS_TABLE: dict[str, str] = _alias_table()
 _RATIO_TABLE: dict[str, tuple[str, str]] = {_core(k): v for k, v in RATIO_COLUMNS.items()}
 
+# A header segment that counts ("Số …", "Số lượng …", "Tổng số") rather than names
+_COUNT_WORDS = re.compile(r"^(?:tong so|so luong|so)\b")
+
+# A header that names party members itself keeps that meaning whatever the sheet title is about
+_MEMBER_WORDS = re.compile(r"\b(?:dang vien|dv)\b")
+
 # "Subject" words in an ancestor header that give a generic child ("Nữ", "Tổng số") its meaning.
 _COMMITTEE_WORDS = ("cap uy", "ban chap hanh", "bch", "uy vien")
 _DISCIPLINE_WORDS = ("ky luat",)
@@ -341,6 +356,13 @@ def match_header(path: tuple[str, ...], subject: str = "") -> str | None:
         for combo in _combos(dedup[start:]):
             hit = _lookup(combo)
             if hit:
+                if hit == "name" and any(_COUNT_WORDS.match(v[0]) for v in dedup):
+                    # "Số TCCS đảng", "Số lượng đảng bộ cơ sở", "Tổ chức cơ sở đảng / Tổng số": a count of
+                    # organizations, not the column of their names
+                    return None
+                if n == 1 and subject and not _MEMBER_WORDS.search(dedup[0][0]):
+                    # a lone "Nữ" on a sheet about committee members is a female committee member
+                    return _contextualize(hit, [[subject]])
                 return _contextualize(hit, dedup[:start])
     # 2) ratio columns
     for start in range(n):
@@ -401,7 +423,7 @@ _TYPE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("soe_100", r"\b(100 %|100 phan tram|dnnn\b|nam giu 100|doanh nghiep nha nuoc$|^dn nha nuoc$)"),
         ("soe_minority", r"(< 50 %|< 50\b|duoi 50|khong chi phoi|thieu so von)"),
         ("soe_majority", r"(> 50 %|> 50\b|tren 50|tu 50 % tro len|tu 50 tro len|chi phoi|> = 50|>= 50)"),
-        ("private_enterprise", r"\b(ngoai khu vuc nha nuoc|ngoai nha nuoc|tu nhan|co phan|tnhh|hop danh|dn cp|dn tn|"
+        ("private_enterprise", r"\b(ngoai khu vuc nha nuoc|ngoai khu vuc nn|ngoai nha nuoc|ngoai nn|tu nhan|co phan|tnhh|hop danh|dn cp|dn tn|"
                                r"ngoai quoc doanh|doanh nghiep tu nhan|dntn|cong ty tnhh)\b"),
         ("cooperative", r"\b(hop tac xa|htx)\b"),
         ("public_service_unit", r"\b(don vi su nghiep|dvsn|su nghiep cong lap|su nghiep)\b"),
@@ -421,7 +443,10 @@ _TYPE_IDS_FOLDED = {fold(t): t for t in ORG_TYPE_IDS}
 
 
 def match_org_type(text: str) -> str | None:
-    """Organization type from a type cell or a group heading ("CQHC", "DN 100% vốn NN", "Khối doanh nghiệp nhà nước")."""
+    """Organization type from a type cell or a group heading.
+
+    For example "CQHC", "DN 100% vốn NN" or "Khối doanh nghiệp nhà nước".
+    """
     f = fold(text)
     if not f:
         return None

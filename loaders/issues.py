@@ -185,7 +185,10 @@ def format_value(value: Any) -> str:
     if isinstance(value, float):
         if value.is_integer():
             return format_value(int(value))
-        return repr(value).replace(".", ",")
+        # at most 6 significant decimals: float noise (0,30000000000000004) is not what the cell said
+        whole, _, frac = f"{value:,.6f}".rstrip("0").partition(".")
+        whole = whole.replace(",", ".")
+        return f"{whole},{frac}" if frac else whole
     return "" if value is None else str(value)
 
 

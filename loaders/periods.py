@@ -11,6 +11,9 @@ from loaders.text import fold
 
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
 _ROMAN_LABEL = {1: "I", 2: "II", 3: "III", 4: "IV"}
+# fixed English names: calendar.month_name follows the process locale (a vi_VN locale gives "tháng bảy")
+_MONTH_EN = ("", "January", "February", "March", "April", "May", "June", "July", "August", "September",
+             "October", "November", "December")
 # the kinds, most specific first: when a title names several, the first kind here wins
 _SPECIFICITY = ("month", "quarter", "half", "nine_months", "year", "term_to_date", "cutoff", "term")
 
@@ -43,20 +46,35 @@ def nine_months(y: int) -> Period:
 
 
 def month(y: int, m: int) -> Period:
-    return Period(f"{y}-{m:02d}", "month", _d(y, m, 1), _month_end(y, m), f"Tháng {m}/{y}", f"{calendar.month_name[m]} {y}")
+    return Period(f"{y}-{m:02d}", "month", _d(y, m, 1), _month_end(y, m), f"Tháng {m}/{y}", f"{_MONTH_EN[m]} {y}")
+
+
+def _vi_date(d: dt.date) -> str:
+    """30/6/2019, as official documents write dates (no leading zeros)."""
+    return f"{d.day}/{d.month}/{d.year}"
 
 
 def cutoff(d: dt.date) -> Period:
-    vi = d.strftime("%d/%m/%Y")
+    vi = _vi_date(d)
     return Period(d.isoformat(), "cutoff", d, d, f"Tính đến ngày {vi}", f"As of {vi}")
 
 
+def _is_term(y1: int, y2: int) -> bool:
+    # a party term is five years (Điều lệ Đảng); shorter ones are allowed for bodies formed mid-term,
+    # but one that ends before it starts, or spans more than one term, is a typing error
+    return 0 < y2 - y1 <= 5
+
+
 def term(y1: int, y2: int) -> Period:
+    if not _is_term(y1, y2):
+        raise ValueError(f"nhiệm kỳ không hợp lệ / invalid term: {y1}-{y2}")
     return Period(f"{y1}-{y2}", "term", _d(y1, 1, 1), _d(y2, 12, 31), f"Nhiệm kỳ {y1}–{y2}", f"Term {y1}–{y2}")
 
 
 def term_to_date(y1: int, y2: int, d: dt.date) -> Period:
-    vi = d.strftime("%d/%m/%Y")
+    if not _is_term(y1, y2):
+        raise ValueError(f"nhiệm kỳ không hợp lệ / invalid term: {y1}-{y2}")
+    vi = _vi_date(d)
     return Period(
         d.isoformat(), "term_to_date", _d(y1, 1, 1), d,
         f"Từ đầu nhiệm kỳ {y1}–{y2} đến ngày {vi}", f"Term {y1}–{y2} to {vi}",
@@ -104,12 +122,19 @@ _DATE_WORDS = re.compile(r"\b(?:ngay\s+)?(\d{1,2})\s+thang\s+(\d{1,2})\s+nam\s+"
 _CUTOFF_LEAD = re.compile(r"(tinh den|den ngay|den het ngay|tai thoi diem|thoi diem|den)\s*(ngay)?\s*$")
 _TERM_TO_DATE = re.compile(r"tu dau nhiem ky\s*" + _Y + r"\s*-?\s*" + _Y)
 _TERM = re.compile(r"nhiem ky\s*" + _Y + r"\s*-?\s*" + _Y)
-_QUARTER = re.compile(r"\b(?:quy|q)\s*(iv|iii|ii|i|[1-4])\b" + _SEP + _Y + r"\b")
+_QUARTER = re.compile(r"\b(?:quy|qui|q)\s*(iv|iii|ii|i|[1-4])\b" + _SEP + _Y + r"\b")
 _QUARTER_REV = re.compile(r"\b" + _Y + r"\s*-?\s*q([1-4])\b")
 _HALF = re.compile(r"\b6\s*(?:thang|t)\s*(dau|cuoi)?\s*(?:nam)?" + _SEP + _Y + r"\b")
 _NINE = re.compile(r"\b9\s*(?:thang|t)\s*(?:dau)?\s*(?:nam)?" + _SEP + _Y + r"\b")
 _MONTH = re.compile(r"\b(?:thang|t)\s*(1[0-2]|0?[1-9])\b" + _SEP + _Y + r"\b")
 _YEAR = re.compile(r"(?:\bnam\s+|^)" + _Y + r"\b")
+# "từ tháng 1 đến tháng 3 năm 2024": a span of months, not the month it ends with
+_MONTH_RANGE = re.compile(
+    r"\btu\s+thang\s+(1[0-2]|0?[1-9])\s+(?:nam\s+" + _Y + r"\s+)?den\s+(?:het\s+)?thang\s+(1[0-2]|0?[1-9])"
+    + _SEP + _Y + r"\b"
+)
+# the place-and-date line of a blank form: "Thái Bình, ngày ... tháng ... năm 2024" names no period
+_BLANK_DATE = re.compile(r"\bngay\s+(?:\d{1,2}\s+)?thang\s+(?:\d{1,2}\s+)?nam\s+" + _Y + r"\b")
 _REFERENCE = re.compile(r"(kem theo|huong dan so|quy dinh so|ban hanh|cong van so|\d+\s*-\s*(hd|qd|ct|nq|kh)\s*/)")
 
 
@@ -125,6 +150,16 @@ def _dates(text: str) -> list[tuple[int, int, dt.date]]:
     return sorted(out)
 
 
+def _month_span(y: int, first: int, last: int) -> Period | None:
+    """The period that months first..last of year y make up, if they make one (1–3 → Q1, 1–6 → H1)."""
+    if (last - first == 2) and first % 3 == 1:
+        return quarter(y, (first + 2) // 3)
+    spans = {(1, 6): lambda: half(y, 1), (7, 12): lambda: half(y, 2), (1, 9): lambda: nine_months(y),
+             (1, 12): lambda: year(y)}
+    build = spans.get((first, last))
+    return build() if build else None
+
+
 def find_periods(text: str) -> list[Period]:
     """Every period named in one piece of text (a title line, a sheet name), most specific first."""
     f = fold(text)
@@ -138,13 +173,19 @@ def find_periods(text: str) -> list[Period]:
     for start, _end, d in dates:
         lead = f[max(0, start - 25):start]
         if _CUTOFF_LEAD.search(lead):
-            if m_ttd and m_ttd.start() < start:
+            if m_ttd and m_ttd.start() < start and _is_term(int(m_ttd[1]), int(m_ttd[2])):
                 found.append(term_to_date(int(m_ttd[1]), int(m_ttd[2]), d))
             else:
                 found.append(cutoff(d))
     stripped = f
     for start, end, _d0 in reversed(dates):
         stripped = stripped[:start] + " " + stripped[end:]
+    stripped = _BLANK_DATE.sub(" ", stripped)
+    for m in _MONTH_RANGE.finditer(stripped):
+        span = _month_span(int(m[4]), int(m[1]), int(m[3])) if m[2] in (None, m[4]) else None
+        if span is not None:
+            found.append(span)
+    stripped = _MONTH_RANGE.sub(" ", stripped)
     for m in _QUARTER.finditer(stripped):
         q = _ROMAN.get(m[1]) or int(m[1])
         found.append(quarter(int(m[2]), q))
@@ -158,7 +199,8 @@ def find_periods(text: str) -> list[Period]:
         found.append(month(int(m[2]), int(m[1])))
     if not m_ttd:
         for m in _TERM.finditer(stripped):
-            found.append(term(int(m[1]), int(m[2])))
+            if _is_term(int(m[1]), int(m[2])):
+                found.append(term(int(m[1]), int(m[2])))
     no_terms = _TERM.sub(" ", stripped)
     for m in _YEAR.finditer(no_terms):
         found.append(year(int(m[1])))

@@ -3,8 +3,9 @@
 Two strengths:
 
 * :func:`fold` — for matching headers and keywords: no diacritics, lower case, Đ/Ð/ð → d,
-  zero-width characters gone, punctuation reduced to spaces (```%``, ``<``, ``>``, ``/``, ``=``,
-  ``+`` and parentheses kept as their own tokens), single spaces. "Cấp uỷ viên", "CAP UY VIEN" and the NFD form all fold alike.
+  zero-width characters gone, punctuation reduced to spaces (``%``, ``<``, ``>``, ``/``, ``=``,
+  ``+`` and parentheses kept as their own tokens), single spaces. "Cấp uỷ viên", "CAP UY VIEN" and the NFD
+  form all fold alike.
 * :func:`normalize_name` — for organization names: diacritics kept (names differ by tone alone:
   Thủy/Thúy), but NFC, one tone placement (ủy, not uỷ), Đ for its look-alikes, case folded,
   zero-width characters removed, spaces collapsed.
@@ -30,11 +31,20 @@ _VOWELS = "aeiouy"
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
+_UNTIDY = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u00a0\u202f\u2009\t\n\r\f\v]|  ")
+
+
 def clean(text: object) -> str:
     """A cell's text as shown: NFC, no zero-width characters, single spaces, trimmed."""
     if text is None:
         return ""
-    s = unicodedata.normalize("NFC", str(text)).translate(_ZERO_WIDTH)
+    s = str(text)
+    # most cells are already tidy: two C-level checks instead of the full treatment
+    if unicodedata.is_normalized("NFC", s) and not _UNTIDY.search(s):
+        return s.strip()
+    # zero-width characters go first: between a letter and its combining mark they would stop NFC
+    # from composing the two, and "Thu\u200b\u0309y" would not equal "Thủy"
+    s = unicodedata.normalize("NFC", str(text).translate(_ZERO_WIDTH))
     s = s.replace("\u00a0", " ").replace("\u202f", " ").replace("\u2009", " ")
     return _SPACES.sub(" ", s).strip()
 
