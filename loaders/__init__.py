@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 
-def load(*args, **kwargs) -> LoadResult:  # noqa: D103 - documented in loaders.api.load
+def load(*args, **kwargs) -> LoadResult:
     from loaders.api import load as _load
 
     return _load(*args, **kwargs)

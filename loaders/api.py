@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from os import PathLike
 from pathlib import Path
@@ -15,7 +16,7 @@ from loaders.layout import SheetResult, parse_sheet
 from loaders.model import Issue, Limits, LoadResult, OrgRecord, Period, PeriodData, SheetInfo, UnreadableFileError
 from loaders.periods import best_period, parse_period_id
 from loaders.rules import check_balance_between, check_declared, check_records, consecutive, frame_of
-from loaders.text import normalize_name
+from loaders.text import fold, normalize_name
 
 Source = str | PathLike[str] | bytes | bytearray | memoryview
 
@@ -129,7 +130,7 @@ def load(
         frame = frames[pid] if len(pdata.sheets) == 1 else frame_of(pdata.records)
         check_records(pdata.records, frame, result.issues)
     known = [p for p in periods if p.period]
-    for prev, cur in zip(known, known[1:], strict=False):
+    for prev, cur in itertools.pairwise(known):
         if consecutive(prev.period, cur.period):  # type: ignore[arg-type]
             check_balance_between(prev.records, cur.records, prev.period, result.issues)  # type: ignore[arg-type]
     result.periods = periods
@@ -209,6 +210,7 @@ def _merge_into(pdata: PeriodData, records: list[OrgRecord], issues: list[Issue]
 
 # --- column mapping files --------------------------------------------------------------------
 _TARGETS = set(METRIC_IDS) | set(FIELDS) | set(AUXILIARY)
+_MAPPING_HEADER_WORDS = {"metric", "metric id", "chi tieu", "ma chi tieu", "ma", "target", "cot", "muc tieu"}
 
 
 def load_column_map(path: str | PathLike[str]) -> dict[str, str]:
@@ -234,10 +236,12 @@ def load_column_map(path: str | PathLike[str]) -> dict[str, str]:
         dialect = csv.excel_tab if text.count("\t") > text.count(",") else csv.excel
         for row in csv.reader(io.StringIO(text), dialect):
             cells = [c.strip() for c in row if c.strip()]
-            if len(cells) >= 2 and cells[1] in _TARGETS:
-                mapping[cells[0]] = cells[1]
-            elif len(cells) >= 2 and cells[1].lower() not in ("metric", "chi tieu", "chỉ tiêu", "ma", "mã"):
-                mapping[cells[0]] = cells[1]
+            if len(cells) < 2:
+                continue
+            key, target = cells[0], cells[1]
+            if target not in _TARGETS and fold(target) in _MAPPING_HEADER_WORDS:
+                continue  # the file's own header line ("tiêu đề, chỉ tiêu")
+            mapping[key] = target
     return mapping
 
 

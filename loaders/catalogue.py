@@ -423,8 +423,8 @@ _TYPE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("soe_100", r"\b(100 %|100 phan tram|dnnn\b|nam giu 100|doanh nghiep nha nuoc$|^dn nha nuoc$)"),
         ("soe_minority", r"(< 50 %|< 50\b|duoi 50|khong chi phoi|thieu so von)"),
         ("soe_majority", r"(> 50 %|> 50\b|tren 50|tu 50 % tro len|tu 50 tro len|chi phoi|> = 50|>= 50)"),
-        ("private_enterprise", r"\b(ngoai khu vuc nha nuoc|ngoai khu vuc nn|ngoai nha nuoc|ngoai nn|tu nhan|co phan|tnhh|hop danh|dn cp|dn tn|"
-                               r"ngoai quoc doanh|doanh nghiep tu nhan|dntn|cong ty tnhh)\b"),
+        ("private_enterprise", r"\b(ngoai khu vuc nha nuoc|ngoai khu vuc nn|ngoai nha nuoc|ngoai nn|tu nhan|co phan|"
+                               r"tnhh|hop danh|dn cp|dn tn|ngoai quoc doanh|doanh nghiep tu nhan|dntn|cong ty tnhh)\b"),
         ("cooperative", r"\b(hop tac xa|htx)\b"),
         ("public_service_unit", r"\b(don vi su nghiep|dvsn|su nghiep cong lap|su nghiep)\b"),
         ("party_front_agency", r"\b(co quan dang|mttq|mat tran|doan the|khoi dang|co quan dang mat tran)\b"),

@@ -84,7 +84,8 @@ def render_text(result: LoadResult, lang: Lang = "vi", *, limit: int | None = 50
         out.append("")
         out.append(f"{_t('unmapped', lang)}:")
         for col in result.unmapped_columns:
-            out.append(f"   {col.sheet}!{col.column}: {col.header or '(trống)' if lang == 'vi' else col.header or '(blank)'}")
+            blank = "(blank)" if lang == "en" else "(trống)"
+            out.append(f"   {col.sheet}!{col.column}: {col.header or blank}")
     out.append("")
     n_err, n_warn = len(result.errors), len(result.warnings)
     out.append(f"{_t('issues', lang)}: {n_err} {_t('errors', lang)}, {n_warn} {_t('warnings', lang)}")

@@ -7,6 +7,7 @@ per group, notes and blank columns, and the signature block are all recognized f
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -14,11 +15,18 @@ from typing import Any
 
 import numpy as np
 
-from loaders.catalogue import AUXILIARY, METRIC_IDS, ORG_TYPES, match_header, match_org_type, org_type_from_name, ratio_spec
+from loaders.catalogue import (
+    AUXILIARY,
+    METRIC_IDS,
+    ORG_TYPES,
+    match_header,
+    match_org_type,
+    org_type_from_name,
+    ratio_spec,
+)
 from loaders.issues import make_issue
 from loaders.model import ColumnInfo, DeclaredRow, Issue, Limits, OrgRecord, Period, SheetGrid
 from loaders.numbers import parse_count, parse_flag, parse_ratio
-from loaders.periods import best_period
 from loaders.text import a1, clean, col_letter, fold
 
 HEADER_SCAN_ROWS = 60
@@ -178,7 +186,7 @@ def _is_column_number_row(g: _Grid, r: int) -> bool:
         else:
             return False
     # column numbers run upward: 1 2 3 … (letters A B C may stand in the first columns)
-    return len(numbers) >= 2 and all(b > a for a, b in zip(numbers, numbers[1:]))
+    return len(numbers) >= 2 and all(b > a for a, b in itertools.pairwise(numbers))
 
 
 def _header_depth(g: _Grid, top: int, merges: dict, key_cols: list[int]) -> int:
@@ -419,7 +427,6 @@ def _read_rows(
     def cell_of(rel_r: int, rel_c: int) -> str:
         return f"{col_letter(rel_c + col0)}{rel_r + row0 + 1}"
 
-    names = tuple(t for _, t, _, _ in rel_metric)
     pending: list[tuple[OrgRecord, list]] = []  # organizations whose figures are parsed column by column
 
     def read_values(rr: int, row: list, org_label: str | None, *, summed: bool = False,
@@ -671,7 +678,7 @@ def _classify(stt: str, name: str, row: list, rel_name: int, has_stt: bool) -> s
     if _group_marker(stt, name):
         return "group"
     if stt and (_NUM_STT.match(stt) or _HIER_STT.match(stt)):
-        return "org" if name else "org"
+        return "org"
     has_numbers = any(
         isinstance(v, (int, float)) and not isinstance(v, bool) for i, v in enumerate(row) if i != rel_name
     )
