@@ -121,7 +121,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "note": ("ghi chu", "chu thich"),
     # metrics
     "members_total": (
-        "dang vien", "dv", "tong dang vien", "tong dv", "dang vien cuoi ky", "dv cuoi ky", "dang vien cuoi nam", "cuoi nam",
+        "dang vien", "dv", "tong dang vien", "tong dv", "dang vien cuoi ky", "dv cuoi ky",
+        "dang vien cuoi nam", "cuoi nam",
         "toan dang bo dang vien", "so dang vien hien co", "dang vien hien co", "hien co",
         "tong so dang vien", "cuoi ky", "tong", "dang vien co den cuoi ky",
     ),

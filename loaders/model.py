@@ -44,6 +44,8 @@ class Limits:
     max_rows: int = 250_000
     max_cols: int = 1_000
     max_cell_chars: int = 32_767  # Excel's own limit for one cell
+    max_grid_cells: int = 10_000_000  # rows × columns calamine would allocate for one sheet
+    max_sheet_text_bytes: int = 256 * 1024 * 1024  # text calamine would copy into one sheet's cells
     max_text_bytes: int = 64 * 1024 * 1024  # CSV/TXT after decoding
 
 

@@ -120,6 +120,9 @@ def standard_form(
     title = TITLE if title is None else title
     groups = groups if groups is not None else [("I", "Cơ quan hành chính nhà nước", ADMIN),
                                                 ("II", "Doanh nghiệp 100% vốn Nhà nước", SOE)]
+    # copies: a test may change its sheet's cells without changing the shared rows
+    groups = [(stt, label, [list(r) for r in members]) for stt, label, members in groups]
+    title = [list(r) for r in title]
     top = len(title) + 1
     header, merges = form_header(top)
     rows: list[Row] = [*title, *header]
