@@ -252,10 +252,12 @@ def _grid(sheet: Any, name: str, visible: bool, limits: Limits, workbook: Workbo
     if start is None:
         return SheetGrid(name=name, rows=[], row0=0, col0=0, merged=sheet.merged_cell_ranges, visible=visible)
     row0, col0 = start
-    raw = sheet.to_python(skip_empty_area=True, nrows=limits.max_rows + 1)
+    rows = sheet.to_python(skip_empty_area=True, nrows=limits.max_rows + 1)
     width = limits.max_cols + 1
-    rows = [[None if v == "" else v for v in r[:width]] for r in raw]
-    del raw
+    if rows and len(rows[0]) > width:
+        rows = [r[:width] for r in rows]
+    # empty cells stay "" as calamine gives them (the layout treats "" and None alike): converting
+    # 1,8 M cells of a national sheet would cost more than a tenth of the whole read
     _truncate(rows, name, row0, col0, limits, workbook)
     for (r, c), code in errors.items():
         i, j = r - row0, c - col0
@@ -270,10 +272,13 @@ def _grid(sheet: Any, name: str, visible: bool, limits: Limits, workbook: Workbo
 def _truncate(rows: list[list[Any]], sheet: str, row0: int, col0: int, limits: Limits, workbook: Workbook) -> None:
     cap = limits.max_cell_chars
     for i, row in enumerate(rows):
-        for j, v in enumerate(row):
+        for v in row:
             if type(v) is str and len(v) > cap:
-                workbook.truncated.append((sheet, a1(row0 + i, col0 + j), len(v)))
-                row[j] = v[:cap]
+                for j, w in enumerate(row):
+                    if type(w) is str and len(w) > cap:
+                        workbook.truncated.append((sheet, a1(row0 + i, col0 + j), len(w)))
+                        row[j] = w[:cap]
+                break
 
 
 # --- text: CSV and TXT ---------------------------------------------------------------------------

@@ -267,7 +267,7 @@ def parse_sheet(
     """Read one sheet. Never raises on bad content: problems become issues."""
     res = SheetResult(name=grid.name, role="data")
     g = _Grid(grid)
-    if not grid.rows or not any(any(v is not None for v in row) for row in grid.rows):
+    if not grid.rows or not any(any(v is not None and v != "" for v in row) for row in grid.rows):
         res.role = "empty"
         return res
     if len(grid.rows) > limits.max_rows:
@@ -317,7 +317,7 @@ def parse_sheet(
             res.columns.append(ColumnInfo(grid.name, letter, header, None))
             continue
         if target is None:
-            has_values = any(g.get(r, c) is not None for r in range(top + depth, min(g.r_end, top + depth + 200)))
+            has_values = any(g.get(r, c) not in (None, "") for r in range(top + depth, min(g.r_end, top + depth + 200)))
             if path or has_values:
                 res.columns.append(ColumnInfo(grid.name, letter, header, None))
             continue

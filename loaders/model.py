@@ -51,7 +51,10 @@ class Limits:
 
 @dataclass
 class SheetGrid:
-    """One sheet as a rectangle of raw values, anchored at (row0, col0) (0-based)."""
+    """One sheet as a rectangle of raw values, anchored at (row0, col0) (0-based).
+
+    An empty cell is None or "" (calamine's own empty value, kept to spare a pass over every cell).
+    """
 
     name: str
     rows: list[list[Any]]

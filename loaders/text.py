@@ -28,7 +28,7 @@ _FOLD_DROP = re.compile(r"[^0-9a-z%<>/=+() ]+")
 # Vietnamese tone marks, as combining characters in NFD
 _TONES = "\u0300\u0301\u0303\u0309\u0323"
 _VOWELS = "aeiouy"
-_WORD = re.compile(r"\w+", re.UNICODE)
+_WORD = re.compile(r"[^\W\d_]+")
 
 
 _UNTIDY = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u00a0\u202f\u2009\t\n\r\f\v]|  ")

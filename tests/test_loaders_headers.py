@@ -6,6 +6,7 @@ below are the ones domain.md lists, plus realistic abbreviations and spellings s
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pytest
@@ -562,7 +563,10 @@ def test_normalize_name_is_the_same_for_nfc_nfd_case_and_zero_widths(text):
 
 @given(vi_text)
 def test_normalize_name_equates_old_tone_placement(text):
-    old = text.replace("ủy", "uỷ").replace("óa", "oá").replace("òa", "oà")
+    # the two placements differ only at the end of a syllable (hòa/hoà; hoàng is the same in both)
+    old = text
+    for new_style, old_style in (("ủy", "uỷ"), ("óa", "oá"), ("òa", "oà")):
+        old = re.sub(new_style + r"(?![^\W\d_])", old_style, old)
     assert normalize_name(old) == normalize_name(text)
 
 
