@@ -498,6 +498,52 @@ def _read_rows(
     type_of: dict[str, str | None] = {}
     letters["name"] = col_letter(name_col)
 
+    def add_org(rr: int, row: list, name: str, stt: str, number: int | None,
+                last_top: OrgRecord | None) -> OrgRecord | None:
+        """Record one organization row; returns the latest numbered (top-level) organization."""
+        code_raw = row[rel_code] if rel_code is not None else None
+        code = (clean(code_raw) if type(code_raw) is str else text_at(row, rel_code)) or None
+        rec = OrgRecord(name, sheet, rr + row0 + 1, code, columns=letters)
+        pending.append((rec, row))
+        if rel_parent is not None:
+            rec.parent = text_at(row, rel_parent) or None
+        if number is not None:
+            top_by_stt[number] = rec
+            last_top = rec
+        elif m := _HIER_STT.match(stt):
+            parent = top_by_stt.get(int(m.group(1)))
+            if parent is not None:
+                rec.parent = parent.key
+        elif _CHILD_STT.match(stt) and last_top is not None:
+            rec.parent = last_top.key
+        elif _NUM_STT.match(stt):
+            top_by_stt[int(stt.rstrip("."))] = rec
+            last_top = rec
+        # organization type: its own column, else a commune/ward/… named as such, else its group, else its name
+        if rel_type is not None:
+            tv = text_at(row, rel_type)
+            if tv:
+                if tv not in type_of:
+                    type_of[tv] = match_org_type(tv)
+                rec.org_type = type_of[tv]
+                if rec.org_type is None:
+                    issues.append(make_issue("org_type_unknown", sheet=sheet, cell=cell_of(rr, rel_type),
+                                             org=code or name, value=tv))
+        if rec.org_type is None:
+            by_name = org_type_from_name(name)
+            if by_name in _PLACE_TYPES:
+                rec.org_type = by_name
+            else:
+                rec.org_type = next((grp.org_type for grp in reversed(group_stack) if grp.org_type), by_name)
+        if group_stack:
+            rec.group = group_stack[-1].label
+            index = len(records)
+            for grp in group_stack:
+                grp.members.append(index)
+        records.append(rec)
+        return last_top
+
+
     width = max(
         [c + 1 for c in (rel_name, rel_stt, rel_code, rel_type, rel_parent) if c is not None]
         + [rc + 1 for rc, *_ in rel_metric] + [rc + 1 for rc, _ in rel_ratio]
@@ -507,17 +553,18 @@ def _read_rows(
         if len(row) < width:  # ragged rows (CSV): pad so every column index is valid
             row = row + [None] * (width - len(row))
         stt_raw = row[rel_stt] if rel_stt is not None else None
+        # the common case first: a numbered row with a name is an organization
+        if (type(stt_raw) is float or type(stt_raw) is int) and stt_raw == int(stt_raw):
+            name_raw = row[rel_name]
+            name = clean(name_raw) if type(name_raw) is str else text_at(row, rel_name)
+            if name:
+                last_top = add_org(rr, row, name, "", int(stt_raw), last_top)
+                continue
         name = text_at(row, rel_name)
         if not name and (stt_raw is None or stt_raw == "") and not any(v is not None and v != "" for v in row):
             continue
-        # fast path: a numbered organization row
-        numbered = type(stt_raw) in (int, float) and bool(name) and float(stt_raw).is_integer()
-        if numbered:
-            stt = str(int(stt_raw))
-            kind = "org"
-        else:
-            stt = text_at(row, rel_stt)
-            kind = _classify(stt, name, row, rel_name, rel_stt is not None)
+        stt = text_at(row, rel_stt)
+        kind = _classify(stt, name, row, rel_name, rel_stt is not None)
         if kind == "footer":
             break
         if kind == "skip":
@@ -544,51 +591,12 @@ def _read_rows(
             last_top = None
             continue
         # an organization
-        code = (clean(row[rel_code]) if type(row[rel_code]) is str else text_at(row, rel_code)) or None \
-            if rel_code is not None else None
-        label = code or name
         if not name:
             values, _ = read_values(rr, row, stt)
             if values:
                 issues.append(make_issue("missing_name", sheet=sheet, cell=cell_of(rr, rel_name), row=rr + row0 + 1))
             continue
-        rec = OrgRecord(name=name, sheet=sheet, row=rr + row0 + 1, code=code, columns=letters)
-        pending.append((rec, row))
-        if rel_parent is not None:
-            rec.parent = text_at(row, rel_parent) or None
-        if numbered:
-            top_by_stt[stt] = rec
-            last_top = rec
-        elif m := _HIER_STT.match(stt):
-            if m.group(1) in top_by_stt:
-                rec.parent = top_by_stt[m.group(1)].key
-        elif _CHILD_STT.match(stt) and last_top is not None:
-            rec.parent = last_top.key
-        elif _NUM_STT.match(stt):
-            top_by_stt[stt.rstrip(".")] = rec
-            last_top = rec
-        # organization type: its own column, else a commune/ward/… named as such, else its group, else its name
-        if rel_type is not None:
-            tv = text_at(row, rel_type)
-            if tv:
-                if tv not in type_of:
-                    type_of[tv] = match_org_type(tv)
-                rec.org_type = type_of[tv]
-                if rec.org_type is None:
-                    issues.append(make_issue("org_type_unknown", sheet=sheet, cell=cell_of(rr, rel_type),
-                                             org=label, value=tv))
-        if rec.org_type is None:
-            by_name = org_type_from_name(name)
-            if by_name in _PLACE_TYPES:
-                rec.org_type = by_name
-            else:
-                rec.org_type = next((grp.org_type for grp in reversed(group_stack) if grp.org_type), by_name)
-        if group_stack:
-            rec.group = group_stack[-1].label
-            index = len(records)
-            for grp in group_stack:
-                grp.members.append(index)
-        records.append(rec)
+        last_top = add_org(rr, row, name, stt, None, last_top)
     res.frame = _fill_metrics(pending, rel_metric, sheet, issues)
     if rel_ratio:
         for rec, row in pending:
