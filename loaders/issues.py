@@ -201,9 +201,11 @@ def make_issue(
     metric: str | None = None,
     value: Any = None,
     severity: Severity | None = None,
+    table: dict[str, IssueCode] | None = None,
     **context: Any,
 ) -> Issue:
-    spec = CODES[code]
+    """An issue from its code's message templates; ``table`` holds codes defined outside the loaders."""
+    spec = (table or CODES)[code]
     metric_vi, metric_en = _metric_names(metric)
     ctx = _Ctx({k: format_value(v) for k, v in context.items()})
     ctx.update(

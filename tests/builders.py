@@ -145,3 +145,10 @@ def cell_of(spec: SheetSpec, text: str, column: int) -> str:
         if len(row) > 1 and (row[1] == text or row[0] == text):
             return f"{get_column_letter(column + 1)}{r}"
     raise KeyError(text)
+
+
+def simple_report(title: str, rows: list[Row], *, sheet: str = "Biểu 1",
+                  header: Sequence[str] = ("STT", "Mã TCCS", "Tên tổ chức cơ sở đảng", "Tổng số đảng viên",
+                                           "Đảng viên nữ", "Kết nạp")) -> bytes:
+    """A one-sheet report: a title naming the period, one header row, organizations below."""
+    return xlsx_bytes([SheetSpec(sheet, [[title], [], list(header), *[list(r) for r in rows]])])

@@ -1,0 +1,165 @@
+"""Reading the store: current values (latest committed import per metric), history, completeness.
+
+Every reader of the store goes through here; functions take an open connection (use
+``db.read_transaction`` for a consistent snapshot) and return plain data or pandas frames.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Connection, select
+
+from dashboard.store.registry import Registry, successor_shares
+from dashboard.store.schema import facts, import_batches, organizations, periods
+from loaders.catalogue import METRIC_IDS
+
+COMMITTED = "committed"
+
+
+def period_row(conn: Connection, code: str) -> dict | None:
+    row = conn.execute(select(periods).where(periods.c.code == code)).mappings().first()
+    return dict(row) if row else None
+
+
+def list_periods(conn: Connection) -> pd.DataFrame:
+    rows = conn.execute(select(periods).order_by(periods.c.start, periods.c.end)).mappings().all()
+    return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in periods.columns])
+
+
+def organizations_frame(conn: Connection) -> pd.DataFrame:
+    rows = conn.execute(select(organizations).order_by(organizations.c.id)).mappings().all()
+    return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in organizations.columns])
+
+
+def current_values(conn: Connection, period_ids: list[int] | None = None, org_ids: list[int] | None = None,
+                   *, batch_ids: list[int] | None = None) -> pd.DataFrame:
+    """One row per (org_id, period_id): for each metric the value of the latest committed import reporting it.
+
+    With ``batch_ids`` only those imports count ("as submitted" in those files).
+    """
+    f = facts.c
+    query = (select(f.org_id, f.period_id, f.batch_id, *[f[m] for m in METRIC_IDS])
+             .join(import_batches, import_batches.c.id == f.batch_id)
+             .where(import_batches.c.status == COMMITTED))
+    if period_ids is not None:
+        query = query.where(f.period_id.in_(period_ids))
+    if batch_ids is not None:
+        query = query.where(f.batch_id.in_(batch_ids))
+    if org_ids is not None and len(org_ids) <= 5_000:
+        query = query.where(f.org_id.in_(org_ids))
+    rows = conn.execute(query.order_by(f.batch_id.desc())).all()
+    frame = pd.DataFrame(rows, columns=["org_id", "period_id", "batch_id", *METRIC_IDS])
+    if org_ids is not None and len(org_ids) > 5_000:
+        frame = frame[frame["org_id"].isin(org_ids)]
+    if frame.empty:
+        return frame.drop(columns=["batch_id"]).astype({m: "Int64" for m in METRIC_IDS})
+    # newest import first: first() takes, column by column, the newest value that is not missing
+    out = frame.drop(columns=["batch_id"]).groupby(["org_id", "period_id"], sort=True).first().reset_index()
+    return out.astype({m: "Int64" for m in METRIC_IDS})
+
+
+def values_by_org(frame: pd.DataFrame) -> dict[tuple[int, int], dict[str, int]]:
+    """(org_id, period_id) → {metric: value} for the metrics that have a value."""
+    out: dict[tuple[int, int], dict[str, int]] = {}
+    if frame.empty:
+        return out
+    metrics = [m for m in METRIC_IDS if m in frame.columns]
+    for row in frame.itertuples(index=False):
+        values = {m: int(v) for m, v in zip(metrics, row[2:2 + len(metrics)], strict=True) if not pd.isna(v)}
+        out[(row.org_id, row.period_id)] = values
+    return out
+
+
+def reaggregated(conn: Connection, frame: pd.DataFrame) -> pd.DataFrame:
+    """History re-aggregated onto today's structure: a merged organization's past belongs to its successor.
+
+    Values of an organization carried by several successors (a split) are shared by their shares, so they
+    may be fractional; sums stay exact where nothing was split.
+    """
+    if frame.empty:
+        return frame
+    shares = successor_shares(conn, Registry.load(conn))
+    pieces = []
+    for org_id, group in frame.groupby("org_id"):
+        for target, share in shares.get(int(org_id), {}).items():
+            part = group.copy()
+            part["org_id"] = target
+            metrics = [m for m in METRIC_IDS if m in part.columns]
+            part[metrics] = part[metrics].astype("Float64") * share
+            pieces.append(part)
+    if not pieces:
+        return frame.iloc[0:0]
+    joined = pd.concat(pieces, ignore_index=True)
+    metrics = [m for m in METRIC_IDS if m in joined.columns]
+    return joined.groupby(["org_id", "period_id"], sort=True)[metrics].sum(min_count=1).reset_index()
+
+
+@dataclass
+class Completeness:
+    period: str
+    expected: list[dict]
+    reported: list[dict]
+    missing: list[dict]
+
+
+def completeness(conn: Connection, period_code: str, scope_id: int | None = None) -> Completeness:
+    """Which organizations that should report for the period (active leaves of the scope) have, and which not."""
+    period = period_row(conn, period_code)
+    reg = Registry.load(conn)
+    within = reg.subtree(scope_id)
+    end = period["end"] if period else _period_end(period_code)
+    expected = reg.leaves_active_on(end, within)
+    reported_ids: set[int] = set()
+    if period:
+        rows = conn.execute(select(facts.c.org_id).distinct().join(
+            import_batches, import_batches.c.id == facts.c.batch_id).where(
+            facts.c.period_id == period["id"], import_batches.c.status == COMMITTED)).scalars()
+        reported_ids = set(rows)
+
+    def describe(org_id: int) -> dict:
+        org = reg.orgs[org_id]
+        parent = reg.orgs.get(org.parent_id) if org.parent_id else None
+        return {"id": org.id, "code": org.code, "name": org.name, "org_type": org.org_type,
+                "parent": parent.name if parent else None}
+
+    expected_ids = [o.id for o in expected]
+    return Completeness(
+        period=period_code,
+        expected=[describe(i) for i in expected_ids],
+        reported=[describe(i) for i in expected_ids if i in reported_ids],
+        missing=[describe(i) for i in expected_ids if i not in reported_ids],
+    )
+
+
+def _period_end(code: str) -> dt.date:
+    from loaders.periods import parse_period_id
+
+    return parse_period_id(code).end
+
+
+def batches(conn: Connection) -> list[dict]:
+    b = import_batches.c
+    rows = conn.execute(select(b.id, b.file_name, b.sha256, b.size_bytes, b.format, b.created_by, b.created_at,
+                               b.status, b.organizations, b.facts, b.created_orgs, b.errors, b.warnings, b.periods,
+                               b.accepted_warnings, b.rolled_back_at, b.rolled_back_by)
+                        .order_by(b.id)).mappings().all()
+    out = []
+    for r in rows:
+        item = dict(r)
+        item["periods"] = json.loads(item["periods"])
+        out.append(item)
+    return out
+
+
+def batch(conn: Connection, batch_id: int) -> dict | None:
+    row = conn.execute(select(import_batches).where(import_batches.c.id == batch_id)).mappings().first()
+    if row is None:
+        return None
+    item = dict(row)
+    for key in ("periods", "sheets", "issues"):
+        item[key] = json.loads(item[key])
+    return item
