@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-SAMPLE := data/samples/bloc_quarterly_2023_2026.xlsx
 
 .PHONY: setup system run test lint bench clean
 
@@ -21,7 +20,7 @@ $(VENV)/.installed: requirements.txt | system
 	touch $@
 
 run: setup
-	$(PY) -m loaders inspect $(SAMPLE)
+	$(PY) app.py
 
 test: setup
 	$(PY) -m ruff check .

@@ -333,6 +333,10 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
+    p = sub.add_parser("serve", parents=[common], help="chạy bảng điều khiển (mặc định) / run the dashboard")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+
     p = sub.add_parser("db", parents=[common], help="cơ sở dữ liệu / database migrations")
     p.add_argument("action", choices=("upgrade", "downgrade", "current"))
     p.add_argument("revision", nargs="?")
@@ -398,7 +402,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def cmd_serve(args: argparse.Namespace, out: Out) -> int:
+    """Start the dashboard (migrating the store, and importing the sample data into an empty one)."""
+    from dashboard import settings
+    from dashboard.web.app import create_app
+
+    app = create_app()
+    host, port = args.host or settings.get("HOST"), args.port or settings.get_int("PORT")
+    out.line(f"Mở trình duyệt tại http://{host}:{port}/", f"Open http://{host}:{port}/ in a browser")
+    app.run(host=host, port=port, debug=False)
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Out], int]] = {
+    "serve": cmd_serve,
     "db": cmd_db, "import": cmd_import, "batches": cmd_batches, "show": cmd_show, "rollback": cmd_rollback,
     "lock": cmd_lock, "unlock": cmd_lock, "completeness": cmd_completeness, "orgs": cmd_orgs,
 }
@@ -407,6 +424,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Out], int]] = {
 def main(argv: Sequence[str] | None = None) -> int:
     if hasattr(signal, "SIGPIPE"):  # `python app.py batches | head` ends quietly
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv = ["serve", *argv]  # `python app.py [--port N]` starts the dashboard
     args = build_parser().parse_args(argv)
     if args.command == "inspect":
         from loaders.cli import main as inspect_main

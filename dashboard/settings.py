@@ -25,6 +25,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DATABASE_PATH", str(ROOT / "data" / "thongke.sqlite3"), "the embedded SQLite file"),
     Setting("IMPORT_LOCK_TIMEOUT", "60", "seconds an import waits for another import before answering busy"),
     Setting("MAX_UPLOAD_MB", "64", "the largest file accepted for import, in MB"),
+    Setting("HOST", "127.0.0.1", "the address `python app.py` serves on"),
+    Setting("PORT", "8050", "the port `python app.py` serves on"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

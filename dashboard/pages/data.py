@@ -1,0 +1,196 @@
+"""Dữ liệu / Data: upload → validation report (issues with their cells) → dry-run preview → confirm;
+the list of imports with rollback; who has reported for the period."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import secrets
+import tempfile
+from pathlib import Path
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html
+from dash.exceptions import PreventUpdate
+
+from dashboard import settings
+from dashboard.formatting import fmt_int
+from dashboard.store import db, imports, queries
+from dashboard.web import context
+from dashboard.web.i18n import lang_of, t
+from dashboard.web.ids import Id
+from dashboard.web.state import parse
+from dashboard.web.view import resolve
+from loaders.model import UnreadableFileError
+
+dash.register_page(__name__, path="/du-lieu", title="Dữ liệu — Thống kê đảng viên", name="Dữ liệu")
+
+UPLOADS = Path(tempfile.gettempdir()) / "thongke-uploads"
+ACTOR = "web"  # until accounts exist (the security issue), imports from the page are signed "web"
+
+
+def layout(**_query: str) -> html.Div:
+    return html.Div([
+        dcc.Upload(id=Id.DATA_UPLOAD, children=html.Div(id=Id.DATA_UPLOAD + "-hint"),
+                   className="border border-2 border-secondary rounded p-4 text-center mb-2",
+                   max_size=settings.get_int("MAX_UPLOAD_MB") * 1024 * 1024),
+        dbc.Checklist(id=Id.DATA_CREATE, switch=True, className="mb-1"),
+        dbc.Checklist(id=Id.DATA_ACCEPT, switch=True, className="mb-2"),
+        dcc.Store(id=Id.DATA_PENDING),
+        dcc.Loading(html.Div(id=Id.DATA_REPORT)),
+        dbc.Button(id=Id.DATA_CONFIRM, color="danger", disabled=True, className="my-2"),
+        html.Div(id=Id.DATA_RESULT),
+        html.H5(id=Id.DATA_BATCHES + "-title", className="mt-4"),
+        html.Div(id=Id.DATA_BATCHES),
+        html.H5(id=Id.DATA_COMPLETENESS + "-title", className="mt-4"),
+        html.Div(id=Id.DATA_COMPLETENESS),
+    ])
+
+
+@callback(
+    Output(Id.DATA_UPLOAD + "-hint", "children"), Output(Id.DATA_CREATE, "options"),
+    Output(Id.DATA_ACCEPT, "options"), Output(Id.DATA_CONFIRM, "children"),
+    Output(Id.DATA_BATCHES + "-title", "children"), Output(Id.DATA_COMPLETENESS + "-title", "children"),
+    Input(Id.URL, "search"),
+)
+def translate(search):
+    lang = lang_of(parse(search).lang)
+    return (t("upload_hint", lang), [{"label": t("create_orgs", lang), "value": "yes"}],
+            [{"label": t("accept_warnings", lang), "value": "yes"}], t("confirm", lang), t("batches", lang),
+            t("completeness", lang))
+
+
+def _options(create, accept) -> imports.ImportOptions:
+    return imports.ImportOptions(create_orgs=bool(create), accept_warnings=bool(accept), actor=ACTOR)
+
+
+def _decode(contents: str) -> bytes:
+    """The upload's bytes, refusing an oversized one before decoding it (the browser's limit is only a hint)."""
+    limit = settings.get_int("MAX_UPLOAD_MB") * 1024 * 1024
+    _header, _, payload = contents.partition(",")
+    if len(payload) * 3 // 4 > limit:
+        raise ValueError("too_large")
+    return base64.b64decode(payload, validate=True)
+
+
+@callback(
+    Output(Id.DATA_REPORT, "children"), Output(Id.DATA_PENDING, "data"), Output(Id.DATA_CONFIRM, "disabled"),
+    Input(Id.DATA_UPLOAD, "contents"), Input(Id.DATA_CREATE, "value"), Input(Id.DATA_ACCEPT, "value"),
+    State(Id.DATA_UPLOAD, "filename"), State(Id.URL, "search"), prevent_initial_call=True,
+)
+def check(contents, create, accept, filename, search):
+    """The dry run: what the file holds, what is wrong in it (cell by cell), what would change."""
+    if not contents:
+        raise PreventUpdate
+    lang = lang_of(parse(search).lang)
+    name = Path(filename or "upload").name[:200]
+    try:
+        data = _decode(contents)
+    except (ValueError, binascii.Error):
+        mb = settings.get("MAX_UPLOAD_MB")
+        return dbc.Alert(f"Tệp quá lớn hoặc hỏng (tối đa {mb} MB)." if lang == "vi" else
+                         f"The file is too large or damaged (at most {mb} MB).", color="danger"), None, True
+    try:
+        result = imports.import_file(context.engine(), data, name, _options(create, accept), dry_run=True)
+    except UnreadableFileError as error:
+        return dbc.Alert(error.message(lang), color="danger"), None, True
+    token = secrets.token_hex(16)
+    UPLOADS.mkdir(parents=True, exist_ok=True)
+    (UPLOADS / token).write_bytes(data)
+    ok = result.status == "dry_run" and not result.errors and (not result.warnings or accept)
+    return _report(result, lang), {"token": token, "name": name} if ok else None, not ok
+
+
+def _report(result: imports.ImportResult, lang: str) -> html.Div:
+    parts = []
+    if result.status == "duplicate":
+        parts.append(dbc.Alert(t("duplicate", lang, n=result.duplicate_of), color="info"))
+    orgs = sum(p.organizations for p in result.periods)
+    values = sum(p.values for p in result.periods)
+    if not result.errors and result.status != "duplicate":
+        parts.append(dbc.Alert(t("dry_run_ok", lang, orgs=fmt_int(orgs, lang), values=fmt_int(values, lang)),
+                               color="success" if not result.warnings else "warning"))
+    rows = [html.Tr([html.Td(t(i.severity, lang)), html.Td(i.sheet or ""), html.Td(i.cell or ""),
+                     html.Td(i.message(lang))]) for i in result.issues[:500]]  # type: ignore[arg-type]
+    if rows:
+        parts.append(html.H6(f"{t('issues', lang)}: {len(result.errors)} {t('error', lang).lower()}, "
+                             f"{len(result.warnings)} {t('warning', lang).lower()}"))
+        parts.append(dbc.Table([html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("severity", "sheet", "cell",
+                                                                                  "message")])),
+                                html.Tbody(rows)], size="sm", striped=True, bordered=True))
+    if result.new_orgs:
+        parts.append(html.H6(f"{t('new_orgs', lang)}: {len(result.new_orgs)}"))
+        parts.append(html.Ul([html.Li(f"{n.name} — {n.parent_label or ''}") for n in result.new_orgs[:100]]))
+    changed = [c for c in result.changes if c.old is not None]
+    if changed:
+        parts.append(html.H6(f"{t('changes', lang)}: {len(changed)}"))
+        parts.append(html.Ul([html.Li(f"{c.org} · {c.period} · {c.metric}: {fmt_int(c.old, lang)} → "
+                                      f"{fmt_int(c.new, lang)}") for c in changed[:100]]))
+    return html.Div(parts)
+
+
+@callback(
+    Output(Id.DATA_RESULT, "children"), Output(Id.DATA_CONFIRM, "disabled", allow_duplicate=True),
+    Input(Id.DATA_CONFIRM, "n_clicks"), State(Id.DATA_PENDING, "data"), State(Id.DATA_CREATE, "value"),
+    State(Id.DATA_ACCEPT, "value"), State(Id.URL, "search"), prevent_initial_call=True,
+)
+def confirm(n_clicks, pending, create, accept, search):
+    if not n_clicks or not pending:
+        raise PreventUpdate
+    lang = lang_of(parse(search).lang)
+    token = str(pending.get("token", ""))
+    path = UPLOADS / token
+    if not token.isalnum() or not path.exists():
+        raise PreventUpdate
+    try:
+        result = imports.import_file(context.engine(), path.read_bytes(), pending["name"], _options(create, accept),
+                                     dry_run=False)
+    except imports.ImportRefused as refused:
+        return dbc.Alert(f"{t('refused', lang)}: {refused.message_en if lang == 'en' else refused.message_vi}",
+                         color="danger"), True
+    except db.StoreBusy as busy:
+        return dbc.Alert(busy.message_en if lang == "en" else busy.message_vi, color="warning"), False
+    finally:
+        path.unlink(missing_ok=True)
+    if result.status == "duplicate":
+        return dbc.Alert(t("duplicate", lang, n=result.duplicate_of), color="info"), True
+    return dbc.Alert(t("committed", lang, n=result.batch_id), color="success"), True
+
+
+@callback(
+    Output(Id.DATA_BATCHES, "children"), Output(Id.DATA_COMPLETENESS, "children"),
+    Input(Id.URL, "search"), Input(Id.DATA_RESULT, "children"),
+    Input({"type": Id.DATA_BATCHES + "-rollback", "index": ALL}, "n_clicks"),
+)
+def batches(search, _result, rollbacks):
+    lang = lang_of(parse(search).lang)
+    trigger = ctx.triggered_id
+    if isinstance(trigger, dict) and any(rollbacks):
+        # refused (a locked period) or busy: the list below shows the batch as it still is
+        with contextlib.suppress(imports.ImportRefused, db.StoreBusy):
+            imports.rollback(context.engine(), int(trigger["index"]), ACTOR)
+    with db.read_transaction(context.engine()) as conn:
+        rows = queries.batches(conn)
+    table = dbc.Table([html.Tbody([html.Tr([
+        html.Td(f"#{b['id']}"), html.Td(b["file_name"]), html.Td(", ".join(b["periods"])),
+        html.Td(fmt_int(b["organizations"], lang)), html.Td(b["created_by"]),
+        html.Td(f"{b['created_at']:%d/%m/%Y %H:%M}"),
+        html.Td(dbc.Button(t("rollback", lang), size="sm", color="secondary", outline=True,
+                           id={"type": Id.DATA_BATCHES + "-rollback", "index": b["id"]})
+                if b["status"] == "committed" else html.Span(b["status"])),
+    ]) for b in reversed(rows)])], size="sm", striped=True)
+    view = resolve(context.data().snapshot(), parse(search))
+    if view.period_code is None:
+        return table, html.P(t("no_data", lang))
+    with db.read_transaction(context.engine()) as conn:
+        c = queries.completeness(conn, view.period_code, view.root_id)
+    completeness = html.Div([
+        html.P(f"{view.period_label}: {t('reported', lang)} {len(c.reported)}/{len(c.expected)}"),
+        html.Ul([html.Li(o["name"]) for o in c.missing[:200]]) if c.missing else None,
+    ])
+    return table, completeness
+
+
+

@@ -1,0 +1,1 @@
+"""The Dash web app: shell, shared filters, data access for pages, the JSON API."""

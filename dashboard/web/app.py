@@ -1,0 +1,146 @@
+"""``create_app()``: the Dash app on a store, with its shared filters, pages and JSON API.
+
+Build one app per process: Dash keeps pages and callbacks in process-wide registries.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, callback, ctx, dcc, html
+from sqlalchemy import Engine
+
+from dashboard.store import db
+from dashboard.web import context
+from dashboard.web.data import DataService
+from dashboard.web.i18n import lang_of, t
+from dashboard.web.ids import Id
+from dashboard.web.sample import ensure_sample_data
+from dashboard.web.state import ViewState, build, parse
+from dashboard.web.view import default_period, find_org
+from loaders.catalogue import ORG_TYPES
+
+HERE = Path(__file__).resolve().parent.parent
+PAGES = (("page_overview", "/"), ("page_orgs", "/to-chuc"), ("page_data", "/du-lieu"))
+
+
+def create_app(engine: Engine | None = None, *, sample_data: bool = True) -> Dash:
+    engine = engine or db.make_engine()
+    db.upgrade(engine)
+    if sample_data:
+        ensure_sample_data(engine)
+    context.configure(engine, DataService(engine))
+    app = Dash(
+        __name__,
+        use_pages=True,
+        pages_folder=str(HERE / "pages"),
+        assets_folder=str(HERE / "assets"),
+        title="Thống kê đảng viên",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        serve_locally=True,
+    )
+    app.layout = shell
+    from dashboard.web.api import api
+
+    app.server.register_blueprint(api)
+    app.server.json.ensure_ascii = False  # type: ignore[attr-defined]
+    return app
+
+
+def shell() -> html.Div:
+    """The frame around every page: navigation, the shared filters, the page."""
+    return html.Div([
+        dcc.Location(id=Id.URL, refresh=False),
+        dbc.Navbar(dbc.Container([
+            dbc.NavbarBrand(html.Span(id=Id.NAV + "-brand"), href="/"),
+            dbc.Nav(id=Id.NAV, navbar=True),
+            html.Span(id=Id.SAMPLE_BADGE),
+            dbc.RadioItems(id=Id.LANG, options=[{"label": "VI", "value": "vi"}, {"label": "EN", "value": "en"}],
+                           value="vi", inline=True, className="ms-3 text-white"),
+        ], fluid=True), color="danger", dark=True, className="mb-2"),
+        dbc.Container([
+            dbc.Row([
+                dbc.Col([dbc.Label(id=Id.PERIOD + "-label", html_for=Id.PERIOD),
+                         dcc.Dropdown(id=Id.PERIOD, clearable=False)], md=3),
+                dbc.Col([dbc.Label(id=Id.COMPARISON + "-label", html_for=Id.COMPARISON),
+                         dcc.Dropdown(id=Id.COMPARISON, clearable=False)], md=2),
+                dbc.Col([dbc.Label(id=Id.ORG + "-label", html_for=Id.ORG),
+                         dcc.Dropdown(id=Id.ORG, searchable=True)], md=4),
+                dbc.Col([dbc.Label(id=Id.TYPES + "-label", html_for=Id.TYPES),
+                         dcc.Dropdown(id=Id.TYPES, multi=True)], md=3),
+            ], className="g-2 mb-2"),
+            dash.page_container,
+        ], fluid=True),
+    ])
+
+
+@callback(
+    Output(Id.URL, "search"),
+    Output(Id.PERIOD, "options"), Output(Id.PERIOD, "value"),
+    Output(Id.COMPARISON, "options"), Output(Id.COMPARISON, "value"),
+    Output(Id.ORG, "options"), Output(Id.ORG, "value"), Output(Id.ORG, "placeholder"),
+    Output(Id.TYPES, "options"), Output(Id.TYPES, "value"), Output(Id.TYPES, "placeholder"),
+    Output(Id.LANG, "value"),
+    Input(Id.URL, "search"),
+    Input(Id.PERIOD, "value"), Input(Id.COMPARISON, "value"), Input(Id.ORG, "value"), Input(Id.TYPES, "value"),
+    Input(Id.LANG, "value"),
+)
+def sync_filters(search, period, cmp, org, types, lang):
+    """The URL and the filters stay one: a changed filter rewrites the URL, a pasted URL sets the filters."""
+    if ctx.triggered_id in (Id.PERIOD, Id.COMPARISON, Id.ORG, Id.TYPES, Id.LANG):
+        state = ViewState(period=period, cmp=cmp or "previous", org=org or None, types=tuple(types or ()),
+                          lang=lang_of(lang))
+    else:
+        state = parse(search)
+    snap = context.data().snapshot()
+    language = lang_of(state.lang)
+    period_options = [{"label": _period_label(r, language), "value": r["code"]}
+                      for r in snap.periods.sort_values(["end", "start"], ascending=False).to_dict("records")]
+    period_value = state.period if state.period in {o["value"] for o in period_options} else default_period(
+        snap.periods, snap.facts)
+    cmp_options = [{"label": t(f"cmp_{c}", language), "value": c} for c in ("previous", "same_last_year",
+                                                                            "term_start")]
+    org_options = _org_options(snap.orgs)
+    org_value = state.org if find_org(snap.orgs, state.org) is not None else None
+    type_options = [{"label": ty.en if language == "en" else ty.vi, "value": ty.id} for ty in ORG_TYPES]
+    state = state.with_(period=period_value, org=org_value)
+    new_search = build(state)
+    return (new_search if new_search != (search or "") else dash.no_update,
+            period_options, period_value, cmp_options, state.cmp, org_options, org_value, t("org_all", language),
+            type_options, list(state.types), t("types_all", language), language)
+
+
+def _period_label(row: dict, lang: str) -> str:
+    from dashboard.analytics import period_label_en
+
+    return period_label_en(row["code"], row["kind"], row["label"]) if lang == "en" else row["label"]
+
+
+def _org_options(orgs) -> list[dict]:
+    """Every organization that has sub-organizations, indented by level, searchable by name or code."""
+    if orgs.empty:
+        return []
+    parents = set(orgs["parent_id"].dropna().astype(int))
+    rows = orgs[orgs["id"].isin(parents) | orgs["parent_id"].isna()].sort_values(["level", "name"])
+    return [{"label": ("· " * int(r.level)) + r.name + (f" ({r.code})" if isinstance(r.code, str) else ""),
+             "value": r.code if isinstance(r.code, str) else str(r.id)} for r in rows.itertuples()]
+
+
+@callback(
+    Output(Id.NAV, "children"), Output(Id.NAV + "-brand", "children"), Output(Id.SAMPLE_BADGE, "children"),
+    Output(Id.PERIOD + "-label", "children"), Output(Id.COMPARISON + "-label", "children"),
+    Output(Id.ORG + "-label", "children"), Output(Id.TYPES + "-label", "children"),
+    Input(Id.URL, "search"), Input(Id.URL, "pathname"),
+)
+def translate_shell(search, pathname):
+    state = parse(search)
+    lang = lang_of(state.lang)
+    links = [dbc.NavLink(t(key, lang), href=path + (search or ""), active=pathname == path) for key, path in PAGES]
+    badge = dbc.Badge(t("sample", lang), color="warning", className="ms-2 text-dark") if \
+        context.data().snapshot().sample_only else None
+    return (links, t("app_title", lang), badge, t("period", lang), t("compare", lang), t("org", lang),
+            t("types", lang))
+

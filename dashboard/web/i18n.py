@@ -1,0 +1,77 @@
+"""The interface's words in Vietnamese (default) and English."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Lang = Literal["vi", "en"]
+
+TEXT: dict[str, tuple[str, str]] = {
+    "app_title": ("Thống kê đảng viên", "Party membership statistics"),
+    "sample": ("Dữ liệu mẫu", "Sample data"),
+    "period": ("Kỳ báo cáo", "Period"),
+    "compare": ("So sánh với", "Compare with"),
+    "cmp_previous": ("Kỳ trước", "Previous period"),
+    "cmp_same_last_year": ("Cùng kỳ năm trước", "Same period last year"),
+    "cmp_term_start": ("Đầu nhiệm kỳ", "Start of term"),
+    "org": ("Tổ chức", "Organization"),
+    "org_all": ("Toàn bộ", "Everything"),
+    "types": ("Loại hình", "Organization types"),
+    "types_all": ("Tất cả loại hình", "All types"),
+    "clear": ("Bỏ lọc", "Clear"),
+    "filtered_by": ("Đang lọc", "Filtered by"),
+    "page_overview": ("Tổng quan", "Overview"),
+    "page_orgs": ("Tổ chức", "Organizations"),
+    "page_data": ("Dữ liệu", "Data"),
+    "no_data": ("Chưa có số liệu cho lựa chọn này.", "No figures for this selection."),
+    "organizations": ("Tổ chức cơ sở đảng", "Grassroots organizations"),
+    "members_total": ("Đảng viên", "Members"),
+    "members_probationary": ("Đảng viên dự bị", "Probationary members"),
+    "admitted": ("Kết nạp", "Admitted"),
+    "recognized_full": ("Công nhận chính thức", "Recognized as full"),
+    "disciplined_total": ("Bị kỷ luật", "Disciplined"),
+    "removed": ("Xóa tên", "Removed"),
+    "women_pct": ("Đảng viên nữ", "Women members"),
+    "committee_women_pct": ("Cấp ủy viên nữ", "Women on committees"),
+    "committee_youth_pct": ("Cấp ủy viên trẻ", "Young committee members"),
+    "secretary_pct": ("Bí thư là thủ trưởng", "Secretary is the head"),
+    "vs": ("so với", "vs"),
+    "target_met": ("đạt chỉ tiêu", "target met"),
+    "target_not_met": ("chưa đạt chỉ tiêu", "target not met"),
+    "narrative": ("Nhận định", "Summary"),
+    "copy": ("Sao chép", "Copy"),
+    "search": ("Tìm tổ chức…", "Search organizations…"),
+    "upload_hint": ("Kéo thả tệp Excel/CSV vào đây hoặc bấm để chọn", "Drop an Excel/CSV file here or click to choose"),
+    "create_orgs": ("Tạo tổ chức mới nếu chưa có", "Create organizations that are new"),
+    "accept_warnings": ("Chấp nhận cảnh báo", "Accept warnings"),
+    "confirm": ("Xác nhận nhập", "Confirm the import"),
+    "batches": ("Các lần nhập", "Imports"),
+    "rollback": ("Hoàn tác", "Roll back"),
+    "completeness": ("Tình hình báo cáo", "Who has reported"),
+    "issues": ("Vấn đề", "Issues"),
+    "cell": ("Ô", "Cell"),
+    "sheet": ("Trang", "Sheet"),
+    "message": ("Nội dung", "Message"),
+    "severity": ("Mức", "Severity"),
+    "error": ("Lỗi", "Error"),
+    "warning": ("Cảnh báo", "Warning"),
+    "new_orgs": ("Tổ chức mới", "New organizations"),
+    "changes": ("Thay đổi", "Changes"),
+    "committed": ("Đã nhập thành công: lần nhập số {n}.", "Imported as batch {n}."),
+    "duplicate": ("Tệp này đã được nhập ở lần nhập số {n}.", "This file was already imported as batch {n}."),
+    "refused": ("Không nhập được", "Not imported"),
+    "dry_run_ok": ("Kiểm tra xong: {orgs} tổ chức, {values} số liệu. Bấm «Xác nhận nhập» để ghi.",
+                   "Checked: {orgs} organizations, {values} values. Press “Confirm the import” to write."),
+    "missing": ("Chưa báo cáo", "Not reported"),
+    "reported": ("Đã báo cáo", "Reported"),
+}
+
+
+def t(key: str, lang: Lang = "vi", **values: object) -> str:
+    vi, en = TEXT[key]
+    text = en if lang == "en" else vi
+    return text.format(**values) if values else text
+
+
+def lang_of(value: object) -> Lang:
+    return "en" if value == "en" else "vi"

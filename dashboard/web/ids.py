@@ -1,0 +1,37 @@
+"""Every component id of the app, in one registry (kebab-case, page-prefixed). No string ids elsewhere."""
+
+from enum import StrEnum
+
+
+class Id(StrEnum):
+    # shell and shared filters
+    URL = "shell-url"
+    LANG = "shell-lang"
+    NAV = "shell-nav"
+    SAMPLE_BADGE = "shell-sample-badge"
+    PERIOD = "filter-period"
+    COMPARISON = "filter-comparison"
+    ORG = "filter-org"
+    TYPES = "filter-types"
+    CHIP = "filter-chip"
+    CHIP_CLEAR = "filter-chip-clear"
+    # overview
+    OVW_CARDS = "ovw-cards"
+    OVW_COMPOSITION = "ovw-composition"
+    OVW_TREND = "ovw-trend"
+    OVW_NARRATIVE = "ovw-narrative"
+    OVW_COPY = "ovw-copy"
+    # organizations
+    ORG_TREE = "org-tree"
+    ORG_GRID = "org-grid"
+    ORG_SEARCH = "org-search"
+    # data
+    DATA_UPLOAD = "data-upload"
+    DATA_REPORT = "data-report"
+    DATA_CONFIRM = "data-confirm"
+    DATA_CREATE = "data-create-orgs"
+    DATA_ACCEPT = "data-accept-warnings"
+    DATA_PENDING = "data-pending"
+    DATA_RESULT = "data-result"
+    DATA_BATCHES = "data-batches"
+    DATA_COMPLETENESS = "data-completeness"

@@ -1,0 +1,70 @@
+"""From the URL's state to what a page shows: the period, the comparison, the scope, the filtered facts.
+
+Pure functions of a ``Snapshot`` and a ``ViewState``, shared by the pages and the API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from dashboard import analytics
+from dashboard.web.data import Snapshot
+from dashboard.web.state import ViewState
+
+
+@dataclass(frozen=True)
+class View:
+    period_id: int | None
+    period_code: str | None
+    period_label: str
+    other_id: int | None
+    root_id: int | None
+    root_name: str
+    types: tuple[str, ...]
+    facts: pd.DataFrame  # the scope and types, every period
+    orgs: pd.DataFrame
+    periods: pd.DataFrame
+
+
+def default_period(periods: pd.DataFrame, facts: pd.DataFrame) -> str | None:
+    """The latest period that has figures (quarters and years alike: the one ending last)."""
+    if periods.empty:
+        return None
+    with_data = periods[periods["id"].isin(set(facts["period_id"]))] if not facts.empty else periods
+    table = with_data if not with_data.empty else periods
+    return str(table.sort_values(["end", "start"]).iloc[-1]["code"])
+
+
+def find_org(orgs: pd.DataFrame, ref: str | None) -> pd.Series | None:
+    """An organization by code, or by id written as text."""
+    if not ref or orgs.empty:
+        return None
+    hit = orgs[orgs["code"].astype("string").str.upper() == ref.upper()]
+    if hit.empty and ref.isdigit():
+        hit = orgs[orgs["id"] == int(ref)]
+    return hit.iloc[0] if not hit.empty else None
+
+
+def root_of(orgs: pd.DataFrame) -> pd.Series | None:
+    """The single top organization, when there is one."""
+    roots = orgs[orgs["parent_id"].isna()] if not orgs.empty else orgs
+    return roots.iloc[0] if len(roots) == 1 else None
+
+
+def resolve(snap: Snapshot, state: ViewState) -> View:
+    periods = snap.periods
+    code = state.period if state.period in set(periods["code"]) else default_period(periods, snap.facts)
+    row = periods[periods["code"] == code].iloc[0] if code else None
+    period_id = int(row["id"]) if row is not None else None
+    label = str(row["label"]) if row is not None else ""
+    if row is not None and state.lang == "en":
+        label = analytics.period_label_en(str(row["code"]), str(row["kind"]), label)
+    other = analytics.comparison_period(periods, period_id, state.cmp) if period_id is not None else None  # type: ignore[arg-type]
+    org = find_org(snap.orgs, state.org)
+    root = org if org is not None else root_of(snap.orgs)
+    root_id = int(root["id"]) if root is not None and org is not None else None
+    root_name = str(root["name"]) if root is not None else ""
+    facts = analytics.filter_facts(snap.facts, snap.orgs, root_id=root_id, org_types=state.types or None)
+    return View(period_id, code, label, other, root_id, root_name, state.types, facts, snap.orgs, periods)
