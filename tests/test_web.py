@@ -1,0 +1,188 @@
+"""The web app, server side: pages, callbacks and the JSON API on a small store whose numbers are worked
+out by hand. (Dash keeps callbacks in process-wide registries: one app for the whole module.)"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+
+import pytest
+
+from dashboard.store import db, imports
+from dashboard.store.registry import Registry, create_org
+from tests.builders import simple_report
+
+HEADER = ("STT", "Mã TCCS", "Tên tổ chức cơ sở đảng", "Loại hình", "Tổng số đảng viên", "Đảng viên nữ", "Kết nạp")
+# Q1: A (admin agency) 100 members, 40 women, 2 admitted; B (wholly state-owned) 50, 10, 1
+# Q2: A 103, 41, 3; B 50, 11, 0          → totals Q1 150 / 50 / 3, Q2 153 / 52 / 3
+Q1 = [[1, "A", "Đảng bộ Sở Tài chính", "CQHC", 100, 40, 2], [2, "B", "Đảng bộ Công ty Điện lực", "DNNN", 50, 10, 1]]
+Q2 = [[1, "A", "Đảng bộ Sở Tài chính", "CQHC", 103, 41, 3], [2, "B", "Đảng bộ Công ty Điện lực", "DNNN", 50, 11, 0]]
+
+
+def report(title: str, rows: list) -> bytes:
+    return simple_report(title, rows, header=HEADER)
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    from dashboard.web.app import create_app
+
+    path = tmp_path_factory.mktemp("web") / "web.sqlite3"
+    engine = db.make_engine(f"sqlite:///{path}")
+    db.upgrade(engine)
+    with db.write_transaction(engine) as conn:
+        create_org(conn, Registry.load(conn), name="Đảng bộ Khối Thử", code="KHOI", org_type=None, parent_id=None)
+    options = imports.ImportOptions(create_orgs=True, actor="test")
+    imports.import_file(engine, report("BÁO CÁO QUÝ I NĂM 2024", Q1), "q1.xlsx", options, dry_run=False)
+    imports.import_file(engine, report("BÁO CÁO QUÝ II NĂM 2024", Q2), "q2.xlsx", options, dry_run=False)
+    app = create_app(engine, sample_data=False)
+    client = app.server.test_client()
+    client.dash_deps = client.get("/_dash-dependencies").get_json()  # type: ignore[attr-defined]
+    return client
+
+
+def call(client, output_prefix: str, inputs: list[dict], state: list[dict] | None = None) -> dict:
+    """POST one callback as the browser would; returns its response by component id."""
+    dep = next(d for d in client.dash_deps if d["output"].lstrip(".").startswith(output_prefix))
+    if "@" in output_prefix:  # an output shared by several callbacks: pick by its first input
+        dep = next(d for d in client.dash_deps if d["output"].startswith(output_prefix)
+                   and d["inputs"][0]["id"] == inputs[0]["id"])
+    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in dep["output"].strip(".").split("...")]
+    body = {"output": dep["output"], "outputs": outputs if dep["output"].startswith("..") else outputs[0],
+            "inputs": inputs, "state": state or [],
+            "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"]}
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code == 200, response.data[:500]
+    return response.get_json()["response"]
+
+
+def url(search: str) -> list[dict]:
+    return [{"id": "shell-url", "property": "search", "value": search}]
+
+
+def test_web001_pages_serve_without_errors(client):
+    for path in ("/", "/to-chuc", "/du-lieu", "/_dash-layout", "/assets/bootstrap.min.css"):
+        assert client.get(path).status_code == 200, path
+    assert b"cdn" not in client.get("/").data.lower()  # everything is served by the app itself
+
+
+def test_web002_overview_shows_the_hand_worked_figures(client):
+    out = call(client, "ovw-cards", url("?period=2024-Q2"))
+    cards = json.dumps(out["ovw-cards"]["children"], ensure_ascii=False)
+    assert "153" in cards and "+3" in cards  # members, and the change against Q1
+    assert "34,0%" in cards  # women: 52 of 153
+    narrative = out["ovw-narrative"]["children"]
+    assert "Tính đến 30/6/2024" in narrative and "153 đảng viên" in narrative and "tăng 3" in narrative
+    composition = out["ovw-composition"]["figure"]["data"]
+    members = next(tr for tr in composition if tr["x"] and max(tr["x"]) > 10)
+    assert sorted(members["x"]) == [50, 103]
+
+
+def test_web003_overview_in_english_and_for_one_type(client):
+    out = call(client, "ovw-cards", url("?period=2024-Q1&types=soe_100&lang=en"))
+    assert "As of" in out["ovw-narrative"]["children"] or "50" in out["ovw-narrative"]["children"]
+    cards = json.dumps(out["ovw-cards"]["children"])
+    assert "Members" in cards and "50" in cards and "150" not in cards
+
+
+def test_web004_url_and_filters_stay_in_step(client):
+    filters = [{"id": "filter-period", "property": "value", "value": None},
+               {"id": "filter-comparison", "property": "value", "value": None},
+               {"id": "filter-org", "property": "value", "value": None},
+               {"id": "filter-types", "property": "value", "value": None},
+               {"id": "shell-lang", "property": "value", "value": "vi"}]
+    out = call(client, "shell-url", url("?period=2024-Q1&cmp=same_last_year&org=KHOI") + filters)
+    assert out["filter-period"]["value"] == "2024-Q1"
+    assert out["filter-comparison"]["value"] == "same_last_year"
+    assert out["filter-org"]["value"] == "KHOI"
+    assert [o["value"] for o in out["filter-period"]["options"]] == ["2024-Q2", "2024-Q1"]
+    # an unknown period in a pasted link falls back to the latest one, and the URL says so
+    out = call(client, "shell-url", url("?period=1999") + filters)
+    assert out["filter-period"]["value"] == "2024-Q2" and out["shell-url"]["search"] == "?period=2024-Q2"
+
+
+def test_web005_api_periods_summary_and_organizations(client):
+    periods = client.get("/api/v1/periods").get_json()["periods"]
+    assert [(p["id"], p["label"], p["start"], p["end"]) for p in periods] == [
+        ("2024-Q1", "Quý I/2024", "2024-01-01", "2024-03-31"), ("2024-Q2", "Quý II/2024", "2024-04-01", "2024-06-30")]
+    summary = client.get("/api/v1/summary?period=2024-Q2").get_json()
+    assert summary["organizations"] == 2
+    assert summary["totals"] == {"members_total": 153, "members_female": 52, "admitted": 3}
+    assert summary["by_org_type"]["admin_agency"] == {"organizations": 1, "members_total": 103,
+                                                      "members_female": 41, "admitted": 3}
+    one_type = client.get("/api/v1/summary?period=2024-Q1&org_type=soe_100").get_json()
+    assert one_type["totals"] == {"members_total": 50, "members_female": 10, "admitted": 1}
+    orgs = client.get("/api/v1/organizations?period=2024-Q1").get_json()["organizations"]
+    assert [(o["code"], o["members_total"]) for o in orgs] == [("A", 100), ("B", 50)]
+    csv_text = client.get("/api/v1/organizations?period=2024-Q1&format=csv").data.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(csv_text)))
+    assert [(r["code"], r["name"], r["members_total"]) for r in rows] == [
+        ("A", "Đảng bộ Sở Tài chính", "100"), ("B", "Đảng bộ Công ty Điện lực", "50")]
+
+
+@pytest.mark.parametrize(("path", "status", "code"), [
+    ("/api/v1/summary", 400, "period_required"),
+    ("/api/v1/summary?period=2030", 404, "period_unknown"),
+    ("/api/v1/summary?period=2024-Q1&org=NOPE", 404, "org_unknown"),
+    ("/api/v1/summary?period=2024-Q1&org_type=bank", 400, "org_type_unknown"),
+    ("/api/v1/organizations?period=2024-Q1&format=xml", 400, "format_unknown"),
+    ("/api/v1/nothing-here", 404, "not_found"),
+])
+def test_web006_every_api_failure_has_one_error_shape(client, path, status, code):
+    response = client.get(path)
+    assert response.status_code == status
+    body = response.get_json()
+    assert list(body) == ["error"]
+    assert sorted(body["error"]) == ["code", "message", "message_en", "message_vi"]
+    assert body["error"]["code"] == code and body["error"]["message"] == body["error"]["message_vi"]
+
+
+def _upload(client, data: bytes, name: str, *, create: bool = True) -> dict:
+    contents = "data:application/octet-stream;base64," + base64.b64encode(data).decode()
+    return call(client, "data-report", [
+        {"id": "data-upload", "property": "contents", "value": contents},
+        {"id": "data-create-orgs", "property": "value", "value": ["yes"] if create else []},
+        {"id": "data-accept-warnings", "property": "value", "value": []},
+    ], [{"id": "data-upload", "property": "filename", "value": name}, *url("")])
+
+
+def test_web007_uploading_a_bad_file_shows_its_issues_with_cells(client):
+    bad = [list(r) for r in Q2]
+    bad[0][5] = 500  # 500 women of 103 members, in F4
+    out = _upload(client, report("BÁO CÁO QUÝ III NĂM 2024", bad), "bad.xlsx")
+    text = json.dumps(out["data-report"]["children"], ensure_ascii=False)
+    assert "F4" in text and "nhiều hơn tổng số đảng viên" in text
+    assert out["data-confirm"]["disabled"] is True and out["data-pending"]["data"] is None
+
+
+def test_web008_uploading_a_good_file_then_confirming_makes_its_numbers_appear(client):
+    q3 = [[1, "A", "Đảng bộ Sở Tài chính", "CQHC", 104, 41, 1], [2, "B", "Đảng bộ Công ty Điện lực", "DNNN", 52,
+                                                                    11, 2]]
+    out = _upload(client, report("BÁO CÁO QUÝ III NĂM 2024", q3), "q3.xlsx")
+    assert out["data-confirm"]["disabled"] is False
+    pending = out["data-pending"]["data"]
+    done = call(client, "data-result", [{"id": "data-confirm", "property": "n_clicks", "value": 1}], [
+        {"id": "data-pending", "property": "data", "value": pending},
+        {"id": "data-create-orgs", "property": "value", "value": ["yes"]},
+        {"id": "data-accept-warnings", "property": "value", "value": []}, *url("")])
+    assert "lần nhập số 3" in json.dumps(done["data-result"]["children"], ensure_ascii=False)
+    summary = client.get("/api/v1/summary?period=2024-Q3").get_json()
+    assert summary["totals"]["members_total"] == 156
+
+
+def test_web009_organizations_page_drills_down_and_back(client):
+    out = call(client, "org-tree", url("?period=2024-Q1"))
+    assert [(r["code"], r["members_total"]) for r in out["org-grid"]["rowData"]] == [("A", 100), ("B", 50)]
+    org_a = out["org-grid"]["rowData"][0]["id"]
+    # a click on A's box in the treemap puts A in the URL ...
+    drilled = call(client, "shell-url.search@", [
+        {"id": "org-tree", "property": "clickData", "value": {"points": [{"id": str(org_a)}]}},
+        {"id": "org-grid", "property": "cellClicked", "value": None}], url("?period=2024-Q1"))
+    assert drilled["shell-url"]["search"] == "?period=2024-Q1&org=A"
+    # ... and the page then shows A only, with a breadcrumb back to everything
+    out = call(client, "org-tree", url("?period=2024-Q1&org=A"))
+    assert [r["code"] for r in out["org-grid"]["rowData"]] == ["A"]
+    crumbs = json.dumps(out["org-tree-crumbs"]["children"], ensure_ascii=False)
+    assert "Toàn bộ" in crumbs and '"href": "/to-chuc?period=2024-Q1"' in crumbs
