@@ -186,3 +186,21 @@ def test_web009_organizations_page_drills_down_and_back(client):
     assert [r["code"] for r in out["org-grid"]["rowData"]] == ["A"]
     crumbs = json.dumps(out["org-tree-crumbs"]["children"], ensure_ascii=False)
     assert "Toàn bộ" in crumbs and '"href": "/to-chuc?period=2024-Q1"' in crumbs
+
+
+@pytest.mark.parametrize("prefix", ["adm", "dis", "cmp", "qua", "bal"])
+def test_web010_every_topic_page_answers_with_two_charts_and_a_list(client, prefix):
+    out = call(client, f"{prefix}-left", url("?period=2024-Q2"))
+    for side in ("left", "right"):
+        figure = out[f"{prefix}-{side}"]["figure"]
+        assert figure["layout"]["separators"] == ",." and "title" in figure["layout"]
+    assert isinstance(out[f"{prefix}-list-title"]["children"], str)
+
+
+def test_web011_admissions_page_lists_who_admitted_no_one(client):
+    out = call(client, "adm-left", url("?period=2024-Q2"))
+    # Q2: A admitted 3, B admitted 0 → B is listed
+    assert out["adm-list-title"]["children"].endswith("(1)")
+    assert "Đảng bộ Công ty Điện lực" in json.dumps(out["adm-list"]["children"], ensure_ascii=False)
+    bars = {tr["name"]: tr["y"] for tr in out["adm-left"]["figure"]["data"] if tr.get("type") == "bar"}
+    assert bars["Kết nạp"][:2] == [3, 3]  # admitted: 3 in Q1 (2 + 1), 3 in Q2 (3 + 0)

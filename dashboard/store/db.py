@@ -9,14 +9,14 @@ Either way a wait that lasts past IMPORT_LOCK_TIMEOUT ends in ``StoreBusy``: "bu
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, exc, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, exc, text
 from sqlalchemy.engine import make_url
 
 from dashboard import settings
@@ -92,6 +92,46 @@ def read_transaction(engine: Engine) -> Iterator[Connection]:
     options = {} if is_sqlite(engine) else {"isolation_level": "REPEATABLE READ"}
     with engine.connect().execution_options(**options) as conn, conn.begin():
         yield conn
+
+
+def bulk_insert(conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """Many rows at once: one prepared executemany on SQLite (values converted as SQLAlchemy would), COPY on
+    PostgreSQL, on the transaction's own connection."""
+    names = ", ".join(f'"{c}"' for c in columns)
+    if is_sqlite(conn):
+        types = [table.c[c].type.dialect_impl(conn.dialect) for c in columns]
+        procs = [(i, p) for i, t in enumerate(types) if (p := t.bind_processor(conn.dialect))]
+        if procs:
+            def convert(row: Sequence[object]) -> tuple:
+                out = list(row)
+                for i, proc in procs:
+                    if out[i] is not None:
+                        out[i] = proc(out[i])
+                return tuple(out)
+            rows = map(convert, rows)
+        placeholders = ", ".join("?" for _ in columns)
+        conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({placeholders})', list(rows))
+        return
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:  # type: ignore[union-attr]
+        for row in rows:
+            copy.write_row(row)
+
+
+def reserve_ids(conn: Connection, table: Table, count: int) -> list[int]:
+    """``count`` fresh ids for ``table``'s integer primary key ``id``, to insert rows with known ids in bulk.
+
+    Call inside a write transaction: on SQLite it holds the only write lock (so max(id) + 1 … is free), on
+    PostgreSQL the ids come from the table's sequence (free whoever else inserts).
+    """
+    if count <= 0:
+        return []
+    if is_sqlite(conn):
+        top = conn.exec_driver_sql(f'SELECT COALESCE(MAX(id), 0) FROM "{table.name}"').scalar_one()
+        return list(range(top + 1, top + 1 + count))
+    sequence = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name}).scalar_one()
+    return sorted(conn.exec_driver_sql("SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
+                                       (sequence, count)).scalars())
 
 
 def _is_busy(error: exc.OperationalError) -> bool:

@@ -23,7 +23,9 @@ from dashboard.web.view import default_period, find_org
 from loaders.catalogue import ORG_TYPES
 
 HERE = Path(__file__).resolve().parent.parent
-PAGES = (("page_overview", "/"), ("page_orgs", "/to-chuc"), ("page_data", "/du-lieu"))
+PAGES = (("page_overview", "/"), ("page_admissions", "/phat-trien-dang-vien"), ("page_discipline", "/ky-luat"),
+         ("page_composition", "/co-cau"), ("page_quality", "/chat-luong"), ("page_balance", "/bien-dong"),
+         ("page_orgs", "/to-chuc"), ("page_data", "/du-lieu"))
 
 
 def create_app(engine: Engine | None = None, *, sample_data: bool = True) -> Dash:

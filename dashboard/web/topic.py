@@ -1,0 +1,70 @@
+"""The topic pages (admissions, discipline, composition, ratings, balance) share one shape: two charts and
+a list of organizations that need attention, all recomputed from the URL's state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, callback, dcc, html
+
+from dashboard import figures
+from dashboard.web import context
+from dashboard.web.components import GRAPH_CONFIG
+from dashboard.web.i18n import Lang, lang_of, t
+from dashboard.web.state import parse
+from dashboard.web.view import View, resolve
+
+
+@dataclass(frozen=True)
+class Attention:
+    """A short list of organizations to look at: a title and rows of (name, detail)."""
+
+    title: str
+    rows: list[tuple[str, str]]
+
+
+Builder = Callable[[View, Lang], tuple[go.Figure, go.Figure, Attention]]
+
+
+def page_layout(prefix: str) -> html.Div:
+    return html.Div([
+        dbc.Row([
+            dbc.Col(dcc.Loading(dcc.Graph(id=f"{prefix}-left", config=GRAPH_CONFIG)), lg=6),
+            dbc.Col(dcc.Loading(dcc.Graph(id=f"{prefix}-right", config=GRAPH_CONFIG)), lg=6),
+        ], className="g-2"),
+        html.H6(id=f"{prefix}-list-title", className="mt-3"),
+        html.Div(id=f"{prefix}-list"),
+    ])
+
+
+def register(prefix: str, build: Builder) -> None:
+    """Wire a topic page's callback: URL state → the builder → two figures and a list."""
+
+    @callback(Output(f"{prefix}-left", "figure"), Output(f"{prefix}-right", "figure"),
+              Output(f"{prefix}-list-title", "children"), Output(f"{prefix}-list", "children"),
+              Input("shell-url", "search"))
+    def update(search: str | None):
+        state = parse(search)
+        lang = lang_of(state.lang)
+        view = resolve(context.data().snapshot(), state)
+        if view.period_id is None or view.facts.empty:
+            empty = figures.empty_figure(lang)
+            return empty, empty, t("no_data", lang), None
+        try:
+            left, right, attention = build(view, lang)
+        except (KeyError, ValueError, TypeError):
+            # a failure in one page's charts shows as a message there, never as a broken app
+            empty = figures.empty_figure(lang, message=t("no_data", lang))
+            return empty, empty, t("no_data", lang), None
+        rows = [html.Li([html.Strong(name), f" — {detail}" if detail else ""]) for name, detail in attention.rows]
+        return left, right, f"{attention.title} ({len(attention.rows)})", html.Ul(rows[:200]) if rows else None
+
+
+def same_kind(table: pd.DataFrame, view: View) -> pd.DataFrame:
+    """Rows of the periods of the same kind as the chosen one (quarters with quarters, years with years)."""
+    kind = view.periods.loc[view.periods["id"] == view.period_id, "kind"].iloc[0]
+    return table[table["kind"] == kind] if "kind" in table.columns else table
