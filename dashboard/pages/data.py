@@ -31,9 +31,9 @@ UPLOADS = Path(tempfile.gettempdir()) / "thongke-uploads"
 ACTOR = "web"  # until accounts exist (the security issue), imports from the page are signed "web"
 
 
-def layout(**_query: str) -> html.Div:
+def layout(lang: str | None = None, **_query: str) -> html.Div:
     return html.Div([
-        dcc.Upload(id=Id.DATA_UPLOAD, children=html.Div(id=Id.DATA_UPLOAD + "-hint"),
+        dcc.Upload(id=Id.DATA_UPLOAD, children=html.Div(t("upload_hint", lang_of(lang))),
                    className="border border-2 border-secondary rounded p-4 text-center mb-2",
                    max_size=settings.get_int("MAX_UPLOAD_MB") * 1024 * 1024),
         dbc.Checklist(id=Id.DATA_CREATE, switch=True, className="mb-1"),
@@ -50,14 +50,14 @@ def layout(**_query: str) -> html.Div:
 
 
 @callback(
-    Output(Id.DATA_UPLOAD + "-hint", "children"), Output(Id.DATA_CREATE, "options"),
+    Output(Id.DATA_UPLOAD, "children"), Output(Id.DATA_CREATE, "options"),
     Output(Id.DATA_ACCEPT, "options"), Output(Id.DATA_CONFIRM, "children"),
     Output(Id.DATA_BATCHES + "-title", "children"), Output(Id.DATA_COMPLETENESS + "-title", "children"),
     Input(Id.URL, "search"),
 )
 def translate(search):
     lang = lang_of(parse(search).lang)
-    return (t("upload_hint", lang), [{"label": t("create_orgs", lang), "value": "yes"}],
+    return (html.Div(t("upload_hint", lang)), [{"label": t("create_orgs", lang), "value": "yes"}],
             [{"label": t("accept_warnings", lang), "value": "yes"}], t("confirm", lang), t("batches", lang),
             t("completeness", lang))
 

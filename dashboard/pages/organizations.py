@@ -47,7 +47,7 @@ def update(search: str | None):
     if view.period_id is None or view.facts.empty:
         return figures.empty_figure(lang), [], [], crumbs, t("search", lang)
     tree = analytics.hierarchy_frame(view.facts, view.orgs, view.period_id, root_id=view.root_id)
-    fig = figures.build_hierarchy_figure(tree, lang=lang, root_name=None if view.root_id else view.root_name)
+    fig = figures.build_hierarchy_figure(tree, lang=lang)
     table = analytics.org_table(view.facts, view.orgs, view.period_id, lang=lang)
     metrics = [m for m in GRID_METRICS if m in table.columns]
     rows = [{"id": int(r.org_id), "code": r.code if isinstance(r.code, str) else "", "name": r.name,

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func, select
 from dashboard.store import db, queries
 from dashboard.store.schema import audit_log, import_batches
 
-SAMPLE_USER = "dữ-liệu-mẫu"  # the actor of the imports made from the bundled sample data
+SAMPLE_USER = "Dữ liệu mẫu"  # the actor of the imports made from the bundled sample data
 
 
 @dataclass(frozen=True)
