@@ -125,7 +125,7 @@ def audit(conn: Connection, actor: str, action: str, target: str | None, details
 def create_org(conn: Connection, reg: Registry, *, name: str, code: str | None, org_type: str | None,
                parent_id: int | None, valid_from: dt.date | None = None, created_batch_id: int | None = None,
                actor: str = "system") -> Org:
-    """Add an organization (and the first entries of its name and parent history)."""
+    """Add an organization (its name and parent history starts with its first change)."""
     key = code_key(code)
     if key and key in reg.by_code:
         raise RegistryError(f"Mã {code} đã có / code {code} already exists")
@@ -138,8 +138,6 @@ def create_org(conn: Connection, reg: Registry, *, name: str, code: str | None, 
         parent_id=parent_id, level=level, valid_from=valid_from, created_at=now(),
         created_batch_id=created_batch_id,
     ).returning(organizations.c.id)).scalar_one()
-    conn.execute(insert(org_names).values(org_id=org_id, name=name, code=code, valid_from=valid_from))
-    conn.execute(insert(org_parents).values(org_id=org_id, parent_id=parent_id, valid_from=valid_from))
     org = Org(org_id, code.strip() if code else None, name, org_type, parent_id, level, valid_from, None)
     reg.add(org)
     if created_batch_id is None:
@@ -173,9 +171,6 @@ def create_orgs(conn: Connection, reg: Registry, items: list[dict], *, created_b
                                            "created_at", "created_batch_id"],
                    [(o.id, o.code, o.name, normalize_name(o.name), o.org_type, o.parent_id, o.level, stamp,
                      created_batch_id) for o in orgs])
-    db.bulk_insert(conn, org_names, ["org_id", "name", "code"],
-                   [(o.id, item["name"], item["code"]) for o, item in zip(orgs, items, strict=True)])
-    db.bulk_insert(conn, org_parents, ["org_id", "parent_id"], [(o.id, o.parent_id) for o in orgs])
     for org in orgs:
         reg.add(org)
     return orgs
@@ -192,6 +187,19 @@ def _event(conn: Connection, kind: str, day: dt.date, actor: str, links: Iterabl
     return event_id
 
 
+def _ensure_history(conn: Connection, org: Org) -> None:
+    """Write the organization's first name and parent rows before its first change.
+
+    History rows are written lazily: until an organization is renamed, moved or ended, its own row is its
+    only name and parent (a national import creates 50.000 organizations that mostly never change).
+    """
+    if conn.execute(select(org_names.c.id).where(org_names.c.org_id == org.id).limit(1)).first() is None:
+        conn.execute(insert(org_names).values(org_id=org.id, name=org.name, code=org.code,
+                                              valid_from=org.valid_from))
+    if conn.execute(select(org_parents.c.id).where(org_parents.c.org_id == org.id).limit(1)).first() is None:
+        conn.execute(insert(org_parents).values(org_id=org.id, parent_id=org.parent_id, valid_from=org.valid_from))
+
+
 def _require_active(org: Org, day: dt.date) -> None:
     if org.valid_to is not None and org.valid_to < day:
         raise RegistryError(f"«{org.label}» đã kết thúc ngày {org.valid_to:%d/%m/%Y} / "
@@ -200,6 +208,7 @@ def _require_active(org: Org, day: dt.date) -> None:
 
 def _end(conn: Connection, org: Org, day: dt.date) -> None:
     """The organization exists until the day before ``day``."""
+    _ensure_history(conn, org)
     last = day - ONE_DAY
     conn.execute(update(organizations).where(organizations.c.id == org.id).values(valid_to=last))
     conn.execute(update(org_names).where(org_names.c.org_id == org.id, org_names.c.valid_to.is_(None))
@@ -213,6 +222,7 @@ def rename(conn: Connection, reg: Registry, org: Org, new_name: str, day: dt.dat
            new_code: str | None = None) -> int:
     """Same organization, new name (and code) from ``day`` on."""
     _require_active(org, day)
+    _ensure_history(conn, org)
     key = code_key(new_code)
     if key and key in reg.by_code and reg.by_code[key] != org.id:
         raise RegistryError(f"Mã {new_code} đã có / code {new_code} already exists")
@@ -237,6 +247,7 @@ def rename(conn: Connection, reg: Registry, org: Org, new_name: str, day: dt.dat
 def move(conn: Connection, reg: Registry, org: Org, new_parent: Org | None, day: dt.date, actor: str) -> int:
     """Same organization under another parent from ``day`` on."""
     _require_active(org, day)
+    _ensure_history(conn, org)
     if new_parent is not None and new_parent.id in reg.subtree(org.id):
         raise RegistryError("Không thể chuyển một tổ chức vào dưới chính nó / cannot move an organization under "
                             "itself")
