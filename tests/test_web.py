@@ -204,3 +204,17 @@ def test_web011_admissions_page_lists_who_admitted_no_one(client):
     assert "Đảng bộ Công ty Điện lực" in json.dumps(out["adm-list"]["children"], ensure_ascii=False)
     bars = {tr["name"]: tr["y"] for tr in out["adm-left"]["figure"]["data"] if tr.get("type") == "bar"}
     assert bars["Kết nạp"][:2] == [3, 3]  # admitted: 3 in Q1 (2 + 1), 3 in Q2 (3 + 0)
+
+
+def test_web012_clicking_a_type_bar_filters_and_the_chip_clears_it(client):
+    click = {"points": [{"customdata": ["soe_100", "DN 100% vốn Nhà nước", "50"]}]}
+    out = call(client, "shell-url.search@", [{"id": "ovw-composition", "property": "clickData", "value": click}],
+               url("?period=2024-Q1"))
+    assert out["shell-url"]["search"] == "?period=2024-Q1&types=soe_100"
+    shell = call(client, "shell-nav", url("?period=2024-Q1&types=soe_100") + [
+        {"id": "shell-url", "property": "pathname", "value": "/"}])
+    assert "DN 100% vốn Nhà nước" in json.dumps(shell["filter-chip"]["children"], ensure_ascii=False)
+    assert shell["filter-chip-clear"]["style"] == {}
+    cleared = call(client, "shell-url.search@", [{"id": "filter-chip-clear", "property": "n_clicks", "value": 1}],
+                   url("?period=2024-Q1&types=soe_100"))
+    assert cleared["shell-url"]["search"] == "?period=2024-Q1"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
+from dash.exceptions import PreventUpdate
 
 from dashboard import analytics, figures
 from dashboard.formatting import fmt_int, fmt_pct, fmt_points, fmt_signed
@@ -13,8 +14,9 @@ from dashboard.web import context
 from dashboard.web.components import GRAPH_CONFIG
 from dashboard.web.i18n import lang_of, t
 from dashboard.web.ids import Id
-from dashboard.web.state import parse
+from dashboard.web.state import build, parse
 from dashboard.web.view import resolve
+from loaders.catalogue import ORG_TYPE_IDS
 
 dash.register_page(__name__, path="/", title="Tổng quan — Thống kê đảng viên", name="Tổng quan")
 
@@ -70,8 +72,28 @@ def update(search: str | None):
     if view.period_id is None or view.facts.empty:
         empty = figures.empty_figure(lang)
         return [dbc.Col(html.P(t("no_data", lang)))], empty, empty, t("no_data", lang), t("narrative", lang)
-    return (_cards(view, lang), _composition(view, lang), _trend(view, lang), _narrative(view, lang),
-            t("narrative", lang))
+    return (_safe(_cards, view, lang, []), _safe(_composition, view, lang, None),
+            _safe(_trend, view, lang, None), _safe(_narrative, view, lang, t("no_data", lang)), t("narrative", lang))
+
+
+def _safe(part, view, lang, fallback):
+    """One part failing (odd data) shows a message in its place; the rest of the page still works."""
+    try:
+        return part(view, lang)
+    except (KeyError, ValueError, TypeError, IndexError):
+        return figures.empty_figure(lang, message=t("no_data", lang)) if fallback is None else fallback
+
+
+@callback(Output(Id.URL, "search", allow_duplicate=True), Input(Id.OVW_COMPOSITION, "clickData"),
+          State(Id.URL, "search"), prevent_initial_call=True)
+def filter_by_type(click, search):
+    """Cross-filtering: a click on a type's bar keeps only that type (the chip above shows and clears it)."""
+    points = (click or {}).get("points") or []
+    custom = points[0].get("customdata") if points else None
+    type_id = custom[0] if isinstance(custom, list) and custom else None
+    if type_id not in ORG_TYPE_IDS and type_id != "unknown":
+        raise PreventUpdate
+    return build(parse(search).with_(types=(type_id,)))
 
 
 def _cards(view, lang):

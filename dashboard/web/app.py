@@ -9,7 +9,8 @@ from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, callback, ctx, dcc, html
+from dash import Dash, Input, Output, State, callback, ctx, dcc, html
+from dash.exceptions import PreventUpdate
 from sqlalchemy import Engine
 
 from dashboard.store import db
@@ -74,6 +75,8 @@ def shell() -> html.Div:
                 dbc.Col([dbc.Label(id=Id.TYPES + "-label", html_for=Id.TYPES),
                          dcc.Dropdown(id=Id.TYPES, multi=True)], md=3),
             ], className="g-2 mb-2"),
+            html.Div([html.Span(id=Id.CHIP), dbc.Button(id=Id.CHIP_CLEAR, size="sm", color="link",
+                                                         style={"display": "none"})], className="mb-2"),
             dash.page_container,
         ], fluid=True),
     ])
@@ -135,14 +138,30 @@ def _org_options(orgs) -> list[dict]:
     Output(Id.NAV, "children"), Output(Id.NAV + "-brand", "children"), Output(Id.SAMPLE_BADGE, "children"),
     Output(Id.PERIOD + "-label", "children"), Output(Id.COMPARISON + "-label", "children"),
     Output(Id.ORG + "-label", "children"), Output(Id.TYPES + "-label", "children"),
+    Output(Id.CHIP, "children"), Output(Id.CHIP_CLEAR, "children"), Output(Id.CHIP_CLEAR, "style"),
     Input(Id.URL, "search"), Input(Id.URL, "pathname"),
 )
 def translate_shell(search, pathname):
     state = parse(search)
     lang = lang_of(state.lang)
+    chips = [dbc.Badge(ty.en if lang == "en" else ty.vi, color="secondary", className="me-1")
+             for ty in ORG_TYPES if ty.id in state.types]
+    if state.org:
+        chips.insert(0, dbc.Badge(state.org, color="secondary", className="me-1"))
+    chip = [html.Span(t("filtered_by", lang) + ": ", className="small text-muted"), *chips] if chips else None
+    clear_style = {} if chips else {"display": "none"}
     links = [dbc.NavLink(t(key, lang), href=path + (search or ""), active=pathname == path) for key, path in PAGES]
     badge = dbc.Badge(t("sample", lang), color="warning", className="ms-2 text-dark") if \
         context.data().snapshot().sample_only else None
     return (links, t("app_title", lang), badge, t("period", lang), t("compare", lang), t("org", lang),
-            t("types", lang))
+            t("types", lang), chip, t("clear", lang), clear_style)
+
+
+@callback(Output(Id.URL, "search", allow_duplicate=True), Input(Id.CHIP_CLEAR, "n_clicks"),
+          State(Id.URL, "search"), prevent_initial_call=True)
+def clear_filters(n_clicks, search):
+    """The chip's "clear": back to the whole tree and every type, keeping the period and language."""
+    if not n_clicks:
+        raise PreventUpdate
+    return build(parse(search).with_(org=None, types=()))
 
