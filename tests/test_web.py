@@ -211,8 +211,8 @@ def test_web012_clicking_a_type_bar_filters_and_the_chip_clears_it(client):
     out = call(client, "shell-url.search@", [{"id": "ovw-composition", "property": "clickData", "value": click}],
                url("?period=2024-Q1"))
     assert out["shell-url"]["search"] == "?period=2024-Q1&types=soe_100"
-    shell = call(client, "shell-nav", url("?period=2024-Q1&types=soe_100") + [
-        {"id": "shell-url", "property": "pathname", "value": "/"}])
+    shell = call(client, "shell-nav", [*url("?period=2024-Q1&types=soe_100"),
+                                       {"id": "shell-url", "property": "pathname", "value": "/"}])
     assert "DN 100% vốn Nhà nước" in json.dumps(shell["filter-chip"]["children"], ensure_ascii=False)
     assert shell["filter-chip-clear"]["style"] == {}
     cleared = call(client, "shell-url.search@", [{"id": "filter-chip-clear", "property": "n_clicks", "value": 1}],
