@@ -332,7 +332,9 @@ def build_composition_figure(df: pd.DataFrame, *, lang: Lang = "vi", title: str 
             customdata=[[k, n, fmt_int(v, lang)] for k, n, v in zip(keys, names, values, strict=True)],
             hovertemplate=f"%{{customdata[1]}}<br>{safe_text(label)}: %{{customdata[2]}}<extra></extra>",
         ), row=1, col=col)
-        fig.update_xaxes(tickformat=",d", row=1, col=col)
+        top = max((v for v in values if v is not None), default=0)
+        # small counts: one tick per whole number, never a "0,5" shown as "1"
+        fig.update_xaxes(tickformat=",d", row=1, col=col, **({"dtick": 1} if top <= 10 else {}))
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_layout(showlegend=False, bargap=0.25)
     return _finish(fig, lang=lang, title=title)

@@ -28,7 +28,9 @@ def layout(**_query: str) -> html.Div:
         html.Div(id=Id.ORG_TREE + "-crumbs", className="mb-2"),
         dcc.Loading(dcc.Graph(id=Id.ORG_TREE, config=GRAPH_CONFIG, style={"height": "520px"})),
         dbc.Input(id=Id.ORG_SEARCH, type="search", className="my-2", debounce=True),
-        dag.AgGrid(id=Id.ORG_GRID, className="ag-theme-alpine", style={"height": "520px"}, getRowId="params.data.id",
+        # row ids are strings (AG Grid wants them so): the organization's id as text
+        dag.AgGrid(id=Id.ORG_GRID, className="ag-theme-alpine", style={"height": "520px"},
+                   getRowId="params.data.id",
                    dashGridOptions={"pagination": True, "paginationPageSize": 50, "animateRows": False},
                    defaultColDef={"sortable": True, "filter": True, "resizable": True}),
     ])
@@ -50,7 +52,7 @@ def update(search: str | None):
     fig = figures.build_hierarchy_figure(tree, lang=lang)
     table = analytics.org_table(view.facts, view.orgs, view.period_id, lang=lang)
     metrics = [m for m in GRID_METRICS if m in table.columns]
-    rows = [{"id": int(r.org_id), "code": r.code if isinstance(r.code, str) else "", "name": r.name,
+    rows = [{"id": str(int(r.org_id)), "code": r.code if isinstance(r.code, str) else "", "name": r.name,
              "type": r.org_type_name if isinstance(r.org_type_name, str) else "",
              "parent": r.parent_name if isinstance(r.parent_name, str) else "",
              **{m: (None if _na(getattr(r, m)) else int(getattr(r, m))) for m in metrics}}

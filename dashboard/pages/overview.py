@@ -102,6 +102,7 @@ def _cards(view, lang):
     compared = analytics.compare_totals(totals, view.period_id, view.other_id, ["organizations", *metrics])
     ratios = analytics.ratios(view.facts, orgs=view.orgs, periods=view.periods)
     ratio_cmp = analytics.compare_ratios(ratios, view.period_id, view.other_id)
+    other = _period_name(view, view.other_id, lang)
     cards = []
     for key, metric, kind in CARDS:
         if kind == "count":
@@ -109,18 +110,29 @@ def _cards(view, lang):
             if row.empty or _missing(row.iloc[0]["value"]):
                 continue
             r = row.iloc[0]
-            change = "" if _missing(r.get("change")) else f"{fmt_signed(r['change'], lang=lang)} {t('vs', lang)}"
+            change = "" if _missing(r.get("change")) else (
+                f"{fmt_signed(r['change'], lang=lang)} {t('vs', lang)} {other}")
             cards.append(_card(t(key, lang), fmt_int(r["value"], lang), change, None))
         else:
             row = ratio_cmp[ratio_cmp["ratio"] == metric]
             if row.empty or _missing(row.iloc[0]["value"]):
                 continue
             r = row.iloc[0]
-            change = "" if _missing(r.get("change")) else fmt_points(r["change"], lang=lang)
+            change = "" if _missing(r.get("change")) else (
+                f"{fmt_points(r['change'], lang=lang)} {t('vs', lang)} {other}")
             status = r.get("status") if isinstance(r.get("status"), str) else None
             note = f" · {t('target_met' if status == 'met' else 'target_not_met', lang)}" if status else ""
             cards.append(_card(t(key, lang), fmt_pct(r["value"], lang=lang), change + note, status))
     return cards
+
+
+def _period_name(view, period_id, lang):
+    row = view.periods[view.periods["id"] == period_id]
+    if row.empty:
+        return ""
+    r = row.iloc[0]
+    return analytics.period_label_en(str(r["code"]), str(r["kind"]), str(r["label"])) if lang == "en" else str(
+        r["label"])
 
 
 def _missing(v: object) -> bool:

@@ -110,6 +110,11 @@ def sync_filters(search, period, cmp, org, types, lang):
                                                                             "term_start")]
     org_options = _org_options(snap.orgs)
     org_value = state.org if find_org(snap.orgs, state.org) is not None else None
+    if org_value is not None and org_value not in {o["value"] for o in org_options}:
+        # a drilled-into organization without sub-organizations is not among the options: add it, or the
+        # dropdown would clear itself (and the URL with it)
+        hit = find_org(snap.orgs, org_value)
+        org_options.append({"label": str(hit["name"]), "value": org_value})
     type_options = [{"label": ty.en if language == "en" else ty.vi, "value": ty.id} for ty in ORG_TYPES]
     state = state.with_(period=period_value, org=org_value)
     new_search = build(state)
