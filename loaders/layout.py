@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -25,9 +24,9 @@ from loaders.catalogue import (
     ratio_spec,
 )
 from loaders.issues import make_issue
-from loaders.model import ColumnInfo, DeclaredRow, Issue, Limits, OrgRecord, Period, SheetGrid
+from loaders.model import ColumnInfo, DeclaredRow, Issue, Limits, OrgRecord, Period, SheetFigures, SheetGrid
 from loaders.numbers import parse_count, parse_flag, parse_ratio
-from loaders.text import a1, clean, col_letter, fold
+from loaders.text import a1, clean, clean_all, col_letter, fold
 
 HEADER_SCAN_ROWS = 60
 _METRICS = frozenset(METRIC_IDS) | frozenset(AUXILIARY)
@@ -418,16 +417,21 @@ def _read_rows(
     rel_type = None if type_col is None else type_col - col0
     rel_parent = None if parent_col is None else parent_col - col0
 
-    group_stack: list[DeclaredRow] = []  # open groups, outermost first
+    # open groups, outermost first, with len(records) when each opened: a group's members are the
+    # organizations read while it is open, a range of indexes filled in when it closes
+    group_stack: list[DeclaredRow] = []
+    group_starts: list[int] = []
+    group_label: str | None = None  # the innermost open group's label
+    group_type: str | None = None  # the innermost type named by an open group
     levels = _GroupLevels()
-    top_by_stt: dict[str, OrgRecord] = {}
+    top_by_stt: dict[int, OrgRecord] = {}
     last_top: OrgRecord | None = None
     records = res.records
+    figures = SheetFigures()  # the organizations' figures, filled column by column once all rows are read
+    org_rows: list[list] = []  # each organization's row, aligned with ``records``
 
     def cell_of(rel_r: int, rel_c: int) -> str:
         return f"{col_letter(rel_c + col0)}{rel_r + row0 + 1}"
-
-    pending: list[tuple[OrgRecord, list]] = []  # organizations whose figures are parsed column by column
 
     def read_values(rr: int, row: list, org_label: str | None, *, summed: bool = False,
                     ) -> tuple[dict[str, int], dict[str, float]]:
@@ -482,85 +486,74 @@ def _read_rows(
     def text_at(row: list, rc: int | None) -> str:
         if rc is None:
             return ""
-        v = row[rc]
-        if v is None:
-            return ""
-        tv = type(v)
-        if tv is str:
-            t = tidy.get(v)
-            if t is None:
-                t = tidy[v] = clean(v)
-            return t
-        if tv is float and v.is_integer():
-            return str(int(v))
-        return str(v)
+        return _text_of(row[rc], tidy)
 
     type_of: dict[str, str | None] = {}
     letters["name"] = col_letter(name_col)
-
-    def add_org(rr: int, row: list, name: str, stt: str, number: int | None,
-                last_top: OrgRecord | None) -> OrgRecord | None:
-        """Record one organization row; returns the latest numbered (top-level) organization."""
-        code_raw = row[rel_code] if rel_code is not None else None
-        code = (clean(code_raw) if type(code_raw) is str else text_at(row, rel_code)) or None
-        rec = OrgRecord(name, sheet, rr + row0 + 1, code, columns=letters)
-        pending.append((rec, row))
-        if rel_parent is not None:
-            rec.parent = text_at(row, rel_parent) or None
-        if number is not None:
-            top_by_stt[number] = rec
-            last_top = rec
-        elif m := _HIER_STT.match(stt):
-            parent = top_by_stt.get(int(m.group(1)))
-            if parent is not None:
-                rec.parent = parent.key
-        elif _CHILD_STT.match(stt) and last_top is not None:
-            rec.parent = last_top.key
-        elif _NUM_STT.match(stt):
-            top_by_stt[int(stt.rstrip("."))] = rec
-            last_top = rec
-        # organization type: its own column, else a commune/ward/… named as such, else its group, else its name
-        if rel_type is not None:
-            tv = text_at(row, rel_type)
-            if tv:
-                if tv not in type_of:
-                    type_of[tv] = match_org_type(tv)
-                rec.org_type = type_of[tv]
-                if rec.org_type is None:
-                    issues.append(make_issue("org_type_unknown", sheet=sheet, cell=cell_of(rr, rel_type),
-                                             org=code or name, value=tv))
-        if rec.org_type is None:
-            by_name = org_type_from_name(name)
-            if by_name in _PLACE_TYPES:
-                rec.org_type = by_name
-            else:
-                rec.org_type = next((grp.org_type for grp in reversed(group_stack) if grp.org_type), by_name)
-        if group_stack:
-            rec.group = group_stack[-1].label
-            index = len(records)
-            for grp in group_stack:
-                grp.members.append(index)
-        records.append(rec)
-        return last_top
-
 
     width = max(
         [c + 1 for c in (rel_name, rel_stt, rel_code, rel_type, rel_parent) if c is not None]
         + [rc + 1 for rc, *_ in rel_metric] + [rc + 1 for rc, _ in rel_ratio]
     )
-    for rr in range(data_start - row0, len(rows)):
-        row = rows[rr]
-        if len(row) < width:  # ragged rows (CSV): pad so every column index is valid
-            row = row + [None] * (width - len(row))
+    start = data_start - row0
+    body = rows[start:]
+    if body and min(map(len, body)) < width:  # ragged rows (CSV): pad so every column index is valid
+        body = [row if len(row) >= width else row + [None] * (width - len(row)) for row in body]
+    # the texts of the columns read on every organization row, a column at a time
+    names = _column_texts(body, rel_name, tidy)
+    codes = _column_texts(body, rel_code, tidy) if rel_code is not None else None
+    parents = _column_texts(body, rel_parent, tidy) if rel_parent is not None else None
+    types = _column_texts(body, rel_type, tidy) if rel_type is not None else None
+
+    def add_org(k: int, name: str, stt: str, number: int | None, last_top: OrgRecord | None) -> OrgRecord | None:
+        """Record the organization on body row ``k``; returns the latest numbered (top-level) organization."""
+        code = (codes[k] or None) if codes is not None else None
+        parent = (parents[k] or None) if parents is not None else None
+        numbered = number
+        if number is None:
+            if m := _HIER_STT.match(stt):
+                above = top_by_stt.get(int(m.group(1)))
+                if above is not None:
+                    parent = above.key
+            elif _CHILD_STT.match(stt) and last_top is not None:
+                parent = last_top.key
+            elif _NUM_STT.match(stt):
+                numbered = int(stt.rstrip("."))
+        # organization type: its own column, else a commune/ward/… named as such, else its group, else its name
+        org_type = None
+        if types is not None:
+            tv = types[k]
+            if tv:
+                if tv not in type_of:
+                    type_of[tv] = match_org_type(tv)
+                org_type = type_of[tv]
+                if org_type is None:
+                    issues.append(make_issue("org_type_unknown", sheet=sheet, cell=cell_of(start + k, rel_type),
+                                             org=code or name, value=tv))
+        if org_type is None:
+            by_name = org_type_from_name(name)
+            org_type = by_name if by_name in _PLACE_TYPES else (group_type or by_name)
+        unread = (figures, len(records))
+        rec = OrgRecord(name, sheet, start + k + row0 + 1, code, parent, org_type, group_label, unread, {}, unread,
+                        letters)
+        if numbered is not None:
+            top_by_stt[numbered] = rec
+            last_top = rec
+        records.append(rec)
+        org_rows.append(body[k])
+        return last_top
+
+    def close_group() -> None:
+        group_stack.pop().members.extend(range(group_starts.pop(), len(records)))
+
+    for k, row in enumerate(body):
         stt_raw = row[rel_stt] if rel_stt is not None else None
         # the common case first: a numbered row with a name is an organization
-        if (type(stt_raw) is float or type(stt_raw) is int) and stt_raw == int(stt_raw):
-            name_raw = row[rel_name]
-            name = clean(name_raw) if type(name_raw) is str else text_at(row, rel_name)
-            if name:
-                last_top = add_org(rr, row, name, "", int(stt_raw), last_top)
-                continue
-        name = text_at(row, rel_name)
+        if (type(stt_raw) is float or type(stt_raw) is int) and stt_raw == int(stt_raw) and names[k]:
+            last_top = add_org(k, names[k], "", int(stt_raw), last_top)
+            continue
+        rr = start + k
+        name = names[k]
         if not name and (stt_raw is None or stt_raw == "") and not any(v is not None and v != "" for v in row):
             continue
         stt = text_at(row, rel_stt)
@@ -584,8 +577,11 @@ def _read_rows(
             dr = DeclaredRow("group", label, sheet, rr + row0 + 1, org_type=org_type, level=level, metrics=values,
                              cells={m: f"{letters[m]}{rr + row0 + 1}" for m in values})
             while group_stack and group_stack[-1].level >= level:
-                group_stack.pop()
+                close_group()
             group_stack.append(dr)
+            group_starts.append(len(records))
+            group_label = label
+            group_type = next((grp.org_type for grp in reversed(group_stack) if grp.org_type), None)
             res.declared.append(dr)
             top_by_stt = {}
             last_top = None
@@ -596,41 +592,97 @@ def _read_rows(
             if values:
                 issues.append(make_issue("missing_name", sheet=sheet, cell=cell_of(rr, rel_name), row=rr + row0 + 1))
             continue
-        last_top = add_org(rr, row, name, stt, None, last_top)
-    res.frame = _fill_metrics(pending, rel_metric, sheet, issues)
+        last_top = add_org(k, name, stt, None, last_top)
+    while group_stack:
+        close_group()
+    figures.fill(_fill_metrics(records, org_rows, rel_metric, sheet, issues), AUXILIARY)
+    res.frame = figures.frame
     if rel_ratio:
-        for rec, row in pending:
+        for rec, row in zip(records, org_rows, strict=True):
             _values, rec.ratios = read_ratios(rec.row - row0 - 1, row, rec.key, rec.metrics)
         res.frame = {}  # "80/105" may have added counts: the frame is rebuilt from the records
+
+
+def _text_of(v: Any, tidy: dict[str, str]) -> str:
+    """A cell as text: tidied (see ``clean``), whole numbers without ".0", blank as ""."""
+    if v is None:
+        return ""
+    tv = type(v)
+    if tv is str:
+        t = tidy.get(v)
+        if t is None:
+            t = tidy[v] = clean(v)
+        return t
+    if tv is float and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _column_texts(rows: list[list], rc: int, tidy: dict[str, str]) -> list[str]:
+    """``_text_of`` of every row's cell in column ``rc`` (a column of text is tidied at once)."""
+    values = [row[rc] for row in rows]
+    if set(map(type, values)) == {str}:
+        return clean_all(values)
+    return [_text_of(v, tidy) for v in values]
 
 
 _NONE = type(None)
 _NUMERIC_KINDS = frozenset({float, int, _NONE})
 
 
-def _fill_metrics(pending: list[tuple[OrgRecord, list]], rel_metric: list[tuple[int, str, str, bool]], sheet: str,
-                  issues: list[Issue]) -> dict[str, np.ndarray]:
+def _fill_metrics(records: list[OrgRecord], org_rows: list[list], rel_metric: list[tuple[int, str, str, bool]],
+                  sheet: str, issues: list[Issue]) -> dict[str, np.ndarray]:
     """Parse the organizations' figures a column at a time.
 
     Whole columns of numbers go through numpy; only cells that are not plain non-negative whole numbers
-    take the careful path (with issues). Returns metric → int64 array aligned with ``pending`` (-1: no value).
+    take the careful path (with issues). Returns metric → int64 array aligned with ``records`` (-1: no value).
     """
     frame: dict[str, np.ndarray] = {}
-    if not pending:
+    if not records:
         return frame
     found: list[tuple[int, int, Issue]] = []
-    org_rows = [row for _, row in pending]
-    for col_index, (rc, metric, letter, flag) in enumerate(rel_metric):
-        cells = list(map(itemgetter(rc), org_rows))
+    # the rows as one object array: its columns are read without copying the rows cell by cell
+    block = None
+    if len(set(map(len, org_rows))) == 1:
+        block = np.array(org_rows, dtype=object)
+        if block.ndim != 2:
+            block = None
+    columns: list[Any] = []
+    kinds_of: list[set[type]] = []
+    for rc, _metric, _letter, _flag in rel_metric:
+        cells: Any = block[:, rc] if block is not None else [row[rc] for row in org_rows]
         kinds = set(map(type, cells))
         if str in kinds:  # calamine gives "" for an empty cell: treat blank text as blank
+            cells = list(cells)
             for i, v in enumerate(cells):
                 if type(v) is str and not v.strip():
                     cells[i] = None
             kinds = set(map(type, cells))
+        columns.append(cells)
+        kinds_of.append(kinds)
+    # columns of numbers straight from the block: side by side ones converted together, a row at a time
+    floats: list[np.ndarray | None] = [None] * len(rel_metric)
+    j = 0
+    while j < len(rel_metric):
+        if isinstance(columns[j], np.ndarray) and kinds_of[j] <= _NUMERIC_KINDS:
+            first = j
+            while (j + 1 < len(rel_metric) and isinstance(columns[j + 1], np.ndarray)
+                   and kinds_of[j + 1] <= _NUMERIC_KINDS and rel_metric[j + 1][0] == rel_metric[j][0] + 1):
+                j += 1
+            assert block is not None
+            converted = block[:, rel_metric[first][0] : rel_metric[j][0] + 1].astype(float)  # None: NaN
+            by_column = converted.T.copy()  # each column contiguous for what follows
+            for t in range(first, j + 1):
+                floats[t] = by_column[t - first]
+        j += 1
+    for col_index, (_rc, metric, letter, flag) in enumerate(rel_metric):
+        cells = columns[col_index]
+        kinds = kinds_of[col_index]
         slow: list[int] = []
         if kinds <= _NUMERIC_KINDS:
-            arr = np.array(cells, dtype=float)  # None becomes NaN
+            arr = floats[col_index]
+            if arr is None:
+                arr = np.array(cells, dtype=float)  # None becomes NaN
             blank = np.isnan(arr)
             good = np.isfinite(arr) & (arr >= 0) & (arr == np.floor(arr))
             if flag:
@@ -650,7 +702,7 @@ def _fill_metrics(pending: list[tuple[OrgRecord, list]], rel_metric: list[tuple[
         for i in slow:
             v = cells[i]
             n, problem = parse_flag(v) if flag else parse_count(v)
-            rec = pending[i][0]
+            rec = records[i]
             if problem is not None:
                 code, ctx = problem
                 found.append((rec.row, col_index, make_issue(code, sheet=sheet, cell=f"{letter}{rec.row}",
@@ -658,17 +710,6 @@ def _fill_metrics(pending: list[tuple[OrgRecord, list]], rel_metric: list[tuple[
             elif n is not None:
                 col[i] = n
         frame[metric] = col
-    names = [metric for _, metric, _, _ in rel_metric]
-    aux = [m for m in names if m in AUXILIARY]
-    lists = [frame[m].tolist() for m in names]
-    for (rec, _row), row_values in zip(pending, zip(*lists, strict=True), strict=True):
-        if -1 in row_values:
-            rec.metrics = {m: v for m, v in zip(names, row_values, strict=True) if v >= 0}
-        else:
-            rec.metrics = dict(zip(names, row_values, strict=True))
-        for m in aux:
-            if m in rec.metrics:
-                rec.auxiliary[m] = rec.metrics.pop(m)
     found.sort(key=lambda t: (t[0], t[1]))
     issues.extend(issue for _, _, issue in found)
     return frame

@@ -7,8 +7,12 @@ Everything here is plain data (dataclasses), so the store, the dashboard and the
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Container
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Severity = Literal["error", "warning"]
 Lang = Literal["vi", "en"]
@@ -69,7 +73,7 @@ class SheetGrid:
 
     @property
     def width(self) -> int:
-        return max((len(r) for r in self.rows), default=0)
+        return max(map(len, self.rows), default=0)
 
 
 @dataclass
@@ -140,6 +144,47 @@ class Issue:
         }
 
 
+class SheetFigures:
+    """One sheet's figures a column at a time: what its records' ``metrics`` and ``auxiliary`` are built from.
+
+    ``frame`` maps each metric column of the sheet (auxiliary ones included) to a read-only int64 array
+    aligned with the sheet's organization rows, -1 where a row has no value. A record read from the sheet
+    holds ``(figures, index)`` in place of its two dicts until one of them is first used: building 52.000
+    dicts nobody reads costs more than checking the whole sheet. Once built, a record's dicts are its own
+    plain dicts (free to change); the columns never change.
+    """
+
+    __slots__ = ("_lists", "aux_names", "frame", "metric_names")
+
+    def __init__(self) -> None:
+        self.frame: dict[str, np.ndarray] = {}
+        self.metric_names: list[str] = []  # in column order, auxiliary columns excluded
+        self.aux_names: list[str] = []  # auxiliary columns (members_opening), in column order
+        self._lists: tuple[list[list[int]], list[list[int]]] | None = None
+
+    def fill(self, frame: dict[str, np.ndarray], auxiliary: Container[str]) -> None:
+        for col in frame.values():
+            col.flags.writeable = False
+        self.frame = frame
+        self.metric_names = [m for m in frame if m not in auxiliary]
+        self.aux_names = [m for m in frame if m in auxiliary]
+        self._lists = None
+
+    def _columns(self) -> tuple[list[list[int]], list[list[int]]]:
+        if self._lists is None:
+            self._lists = ([self.frame[m].tolist() for m in self.metric_names],
+                           [self.frame[m].tolist() for m in self.aux_names])
+        return self._lists
+
+    def metrics_of(self, index: int) -> dict[str, int]:
+        return {m: v for m, col in zip(self.metric_names, self._columns()[0], strict=True) if (v := col[index]) >= 0}
+
+    def auxiliary_of(self, index: int) -> dict[str, int]:
+        if not self.aux_names:
+            return {}
+        return {m: v for m, col in zip(self.aux_names, self._columns()[1], strict=True) if (v := col[index]) >= 0}
+
+
 @dataclass(slots=True)
 class OrgRecord:
     """One organization's figures for one period, with where every value came from."""
@@ -151,6 +196,8 @@ class OrgRecord:
     parent: str | None = None
     org_type: str | None = None
     group: str | None = None  # the group heading the row stood under, as written
+    # metrics and auxiliary are plain dicts to every reader; until first read they are built from the sheet's
+    # columns (see SheetFigures and the properties installed below the class)
     metrics: dict[str, int] = field(default_factory=dict)
     ratios: dict[str, float] = field(default_factory=dict)  # derived columns, as written (0..1)
     auxiliary: dict[str, int] = field(default_factory=dict)  # e.g. members_opening
@@ -201,6 +248,81 @@ class OrgRecord:
         }
 
 
+# ``metrics`` and ``auxiliary`` are slots holding either the record's dict or ``(SheetFigures, index)``; these
+# properties build the dict on first use (and keep it), so every reader and writer sees a plain dict.
+_METRICS_SLOT = OrgRecord.__dict__["metrics"]
+_AUXILIARY_SLOT = OrgRecord.__dict__["auxiliary"]
+
+
+def _lazy_dict(slot: Any, build: Any, doc: str) -> property:
+    def get(self: OrgRecord) -> dict[str, int]:
+        value = slot.__get__(self, OrgRecord)
+        if type(value) is tuple:
+            built = build(*value)
+            value = slot.__get__(self, OrgRecord)
+            if type(value) is tuple:  # (not built meanwhile by another thread)
+                slot.__set__(self, built)
+                value = built
+        return value
+
+    return property(get, slot.__set__, doc=doc)  # setting is the slot's own (C) setter: records are built fast
+
+
+OrgRecord.metrics = _lazy_dict(  # type: ignore[assignment]
+    _METRICS_SLOT, SheetFigures.metrics_of, "metric id → value (a plain dict, built on first use)")
+OrgRecord.auxiliary = _lazy_dict(  # type: ignore[assignment]
+    _AUXILIARY_SLOT, SheetFigures.auxiliary_of, "auxiliary column → value, e.g. members_opening")
+
+
+def unread_figures(rec: OrgRecord, auxiliary: bool = False) -> tuple[SheetFigures, int] | None:
+    """``(figures, index)`` while a record's metrics (or auxiliary values) are still its sheet's columns."""
+    value = (_AUXILIARY_SLOT if auxiliary else _METRICS_SLOT).__get__(rec, OrgRecord)
+    return value if type(value) is tuple else None
+
+
+def _metric_sums(records: list[OrgRecord]) -> dict[str, int]:
+    """Σ of each metric over ``records``; keys in the order a walk over the records' ``metrics`` meets them.
+
+    Records whose metrics were never read are summed from their sheet's columns, without building dicts.
+    """
+    import numpy as np
+
+    sums: dict[str, int] = {}
+    first: dict[str, tuple[int, int]] = {}  # metric → (record position, place in that record's dict)
+    unread: dict[int, tuple[SheetFigures, list[int], list[int]]] = {}
+    for pos, rec in enumerate(records):
+        value = _METRICS_SLOT.__get__(rec, OrgRecord)
+        if type(value) is tuple:
+            figures, index = value
+            group = unread.get(id(figures))
+            if group is None:
+                group = unread[id(figures)] = (figures, [], [])
+            group[1].append(pos)
+            group[2].append(index)
+            continue
+        for k, (metric, v) in enumerate(value.items()):
+            sums[metric] = sums.get(metric, 0) + v
+            if metric not in first:
+                first[metric] = (pos, k)
+    for figures, positions, indexes in unread.values():
+        idx = np.asarray(indexes, dtype=np.int64)
+        for k, metric in enumerate(figures.metric_names):
+            col = figures.frame[metric][idx]
+            present = col >= 0
+            if not present.any():
+                continue
+            values = col[present]
+            if int(values.max()) < (1 << 62) // len(values):
+                total = int(values.sum())
+            else:  # beyond int64: add as Python ints, like the dicts would
+                total = sum(values.tolist())
+            sums[metric] = sums.get(metric, 0) + total
+            key = (positions[int(np.argmax(present))], k)
+            if metric not in first or key < first[metric]:
+                first[metric] = key
+    return {m: sums[m] for m in sorted(first, key=first.__getitem__)}
+
+
 @dataclass
 class DeclaredRow:
     """A group or total row: figures the file declares, checked against the organizations under them."""
@@ -245,27 +367,22 @@ class PeriodData:
     def metrics_present(self) -> list[str]:
         from loaders.catalogue import METRIC_IDS
 
-        seen = {m for r in self.records for m in r.metrics}
+        seen = _metric_sums(self.records)
         return [m for m in METRIC_IDS if m in seen]
 
     def totals(self) -> dict[str, int]:
         """Sum of each metric present over the organizations (never group or total rows)."""
-        out: dict[str, int] = {}
-        for rec in self.top_records:
-            for metric, value in rec.metrics.items():
-                out[metric] = out.get(metric, 0) + value
         from loaders.catalogue import METRIC_IDS
 
+        out = _metric_sums(self.top_records)
         return {m: out[m] for m in METRIC_IDS if m in out}
 
     def by_org_type(self) -> dict[str, dict[str, int]]:
-        out: dict[str, dict[str, int]] = {}
+        """Per organization type: how many organizations, and the sum of each metric."""
+        buckets: dict[str, list[OrgRecord]] = {}
         for rec in self.top_records:
-            bucket = out.setdefault(rec.org_type or "unknown", {"organizations": 0})
-            bucket["organizations"] += 1
-            for metric, value in rec.metrics.items():
-                bucket[metric] = bucket.get(metric, 0) + value
-        return out
+            buckets.setdefault(rec.org_type or "unknown", []).append(rec)
+        return {t: {"organizations": len(recs), **_metric_sums(recs)} for t, recs in buckets.items()}
 
 
 @dataclass

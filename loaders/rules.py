@@ -8,12 +8,13 @@ an issue is made only for the rows that break a rule.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import attrgetter, not_
 
 import numpy as np
 
 from loaders.catalogue import AUXILIARY, METRIC_IDS
 from loaders.issues import make_issue
-from loaders.model import DeclaredRow, Issue, OrgRecord, Period
+from loaders.model import DeclaredRow, Issue, OrgRecord, Period, SheetFigures, unread_figures
 
 Frame = dict[str, np.ndarray]
 
@@ -37,18 +38,46 @@ RATIO_TOLERANCE = 0.005  # half a percentage point: ratios are written rounded
 
 
 def frame_of(records: list[OrgRecord], metrics: Iterable[str] | None = None) -> Frame:
-    """Build the frame from records (used when a period merges several sheets)."""
+    """Build the frame from records (used when a period merges several sheets).
+
+    Records whose figures were never read are taken from their sheet's columns, without building dicts.
+    """
     wanted = list(metrics) if metrics is not None else [*METRIC_IDS, *AUXILIARY]
     n = len(records)
+    sources = {False: _Sources(records, auxiliary=False), True: _Sources(records, auxiliary=True)}
     frame: Frame = {}
     for m in wanted:
-        if m in AUXILIARY:
-            col = np.fromiter((r.auxiliary.get(m, -1) for r in records), dtype=np.int64, count=n)
-        else:
-            col = np.fromiter((r.metrics.get(m, -1) for r in records), dtype=np.int64, count=n)
+        col = sources[m in AUXILIARY].column(m, n)
         if (col >= 0).any():
             frame[m] = col
     return frame
+
+
+class _Sources:
+    """Where the records' values (metrics, or auxiliary ones) are: their sheets' columns, or their dicts."""
+
+    def __init__(self, records: list[OrgRecord], *, auxiliary: bool) -> None:
+        self.unread: dict[int, tuple[SheetFigures, list[int], list[int]]] = {}
+        self.read: list[tuple[int, dict[str, int]]] = []
+        for i, rec in enumerate(records):
+            found = unread_figures(rec, auxiliary)
+            if found is None:
+                self.read.append((i, rec.auxiliary if auxiliary else rec.metrics))
+                continue
+            figures, index = found
+            group = self.unread.setdefault(id(figures), (figures, [], []))
+            group[1].append(i)
+            group[2].append(index)
+
+    def column(self, metric: str, n: int) -> np.ndarray:
+        col = np.full(n, -1, dtype=np.int64)
+        for figures, positions, indexes in self.unread.values():
+            values = figures.frame.get(metric)
+            if values is not None:
+                col[positions] = values[indexes]
+        for i, values in self.read:
+            col[i] = values.get(metric, -1)
+        return col
 
 
 def _at(rec: OrgRecord, metric: str) -> dict[str, str | None]:
@@ -147,36 +176,93 @@ def _ratio_issues(rec: OrgRecord) -> list[Issue]:
 
 def top_level_mask(records: list[OrgRecord]) -> np.ndarray:
     """True for organizations that are not sub-units of another organization in the same list."""
-    keys = {r.key for r in records}
-    return np.fromiter((not r.parent or r.parent not in keys for r in records), dtype=bool, count=len(records))
+    codes = list(map(_CODE, records))
+    keys = set(filter(None, codes))  # each record's key: its code, else its name
+    if not all(codes):
+        keys.update(r.name for r, code in zip(records, codes, strict=True) if not code)
+    parents = list(map(_PARENT, records))
+    no_parent = np.fromiter(map(not_, parents), dtype=bool, count=len(parents))
+    return no_parent | ~np.fromiter(map(keys.__contains__, parents), dtype=bool, count=len(parents))
+
+
+_CODE = attrgetter("code")
+_PARENT = attrgetter("parent")
+
+
+class _RunSums:
+    """Σ and count of the reported values of some metrics over the top-level organizations of runs of records
+    ``[start, end)`` (a group's members are such a run) whose ends are among ``bounds`` (sorted, from 0 to n)."""
+
+    def __init__(self, frame: Frame, top: np.ndarray, metrics: list[str], bounds: list[int]) -> None:
+        self.at = {b: j for j, b in enumerate(bounds)}
+        self.count: dict[str, np.ndarray] = {}
+        self.total: dict[str, np.ndarray] = {}
+        starts = np.asarray(bounds[:-1], dtype=np.int64)
+        all_top = bool(top.all())
+        for m in metrics:
+            col = frame.get(m)
+            if col is None or m in self.count:
+                continue
+            reported = col >= 0
+            if not all_top:
+                reported &= top
+            count = np.zeros(len(bounds), dtype=np.int64)
+            total = np.zeros(len(bounds), dtype=np.int64)
+            if len(starts):
+                np.cumsum(np.add.reduceat(reported, starts, dtype=np.int64), out=count[1:])
+                np.cumsum(np.add.reduceat(np.where(reported, col, 0), starts), out=total[1:])
+            self.count[m], self.total[m] = count, total
+
+    def over(self, metric: str, start: int, end: int) -> tuple[int, int]:
+        count = self.count.get(metric)
+        if count is None:
+            return 0, 0
+        i, j = self.at[start], self.at[end]
+        return int(count[j] - count[i]), int(self.total[metric][j] - self.total[metric][i])
 
 
 def check_declared(declared: list[DeclaredRow], records: list[OrgRecord], frame: Frame,
                    issues: list[Issue]) -> None:
     """Group rows equal the sum of their organizations; total rows equal the sum of all."""
     top = top_level_mask(records)
+    plans: list[tuple[DeclaredRow, tuple[int, int] | None, np.ndarray]] = []
+    summed: dict[str, None] = {}  # metrics summed over runs of records
     for dr in declared:
+        run: tuple[int, int] | None = (0, len(records))
+        idx = np.empty(0, dtype=np.int64)
         if dr.kind == "group":
             idx = np.asarray(dr.members, dtype=np.int64)
-            idx = idx[top[idx]] if len(idx) else idx
-        else:
-            idx = np.flatnonzero(top)
+            if len(idx) and idx[-1] - idx[0] + 1 == len(idx) and (np.diff(idx) == 1).all():
+                run = (int(idx[0]), int(idx[-1]) + 1)  # the usual case: the rows under the group
+            elif len(idx):
+                run, idx = None, idx[top[idx]]
+            else:
+                run = (0, 0)
+        plans.append((dr, run, idx))
+        if run is not None:
+            summed.update(dict.fromkeys(dr.metrics))
+    bounds = sorted({0, len(records)} | {b for _, run, _ in plans if run is not None for b in run})
+    sums = _RunSums(frame, top, list(summed), bounds)
+    for dr, run, idx in plans:
         for metric, value in dr.metrics.items():
-            col = frame.get(metric)
-            values = col[idx] if col is not None else np.empty(0, dtype=np.int64)
-            reported = values[values >= 0]
-            if not len(reported) and value == 0:
+            if run is not None:
+                count, expected = sums.over(metric, *run)
+            else:
+                col = frame.get(metric)
+                values = col[idx] if col is not None else np.empty(0, dtype=np.int64)
+                reported = values[values >= 0]
+                count, expected = len(reported), int(reported.sum())
+            if not count and value == 0:
                 continue
-            expected = int(reported.sum())
             if expected != value:
                 code = "group_total_mismatch" if dr.kind == "group" else "grand_total_mismatch"
                 issues.append(make_issue(code, sheet=dr.sheet, cell=dr.cells.get(metric), org=None, metric=metric,
                                          value=value, expected=expected, group=dr.label))
     # an organization whose sub-units are listed under it: its figures are the sum of theirs
     children: dict[str, list[OrgRecord]] = {}
-    for r, is_top in zip(records, top.tolist(), strict=True):
-        if r.parent and not is_top:
-            children.setdefault(r.parent, []).append(r)
+    for i in np.flatnonzero(~top).tolist():  # not top-level: has a parent among the records
+        r = records[i]
+        children.setdefault(r.parent, []).append(r)  # type: ignore[arg-type]
     if not children:
         return
     for parent, is_top in zip(records, top.tolist(), strict=True):

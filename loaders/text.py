@@ -32,6 +32,7 @@ _WORD = re.compile(r"[^\W\d_]+")
 
 
 _UNTIDY = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u00a0\u202f\u2009\t\n\r\f\v]|  ")
+_UNTIDY_CHAR = re.compile(_UNTIDY.pattern.removesuffix("|  "))  # the same test without "  ": scans faster
 
 
 def clean(text: object) -> str:
@@ -47,6 +48,23 @@ def clean(text: object) -> str:
     s = unicodedata.normalize("NFC", str(text).translate(_ZERO_WIDTH))
     s = s.replace("\u00a0", " ").replace("\u202f", " ").replace("\u2009", " ")
     return _SPACES.sub(" ", s).strip()
+
+
+def clean_all(texts: list[str]) -> list[str]:
+    """``clean`` of each text, for a column of cells at once.
+
+    Each distinct text is tidied once; when all of them are already tidy (nearly always) that is checked in
+    one go on the texts joined by NUL, which changes neither check's answer (it combines with no neighbour).
+    """
+    distinct = list(dict.fromkeys(texts))
+    joined = "\0".join(distinct)
+    if unicodedata.is_normalized("NFC", joined) and "  " not in joined and not _UNTIDY_CHAR.search(joined):
+        if len(distinct) == len(texts):
+            return list(map(str.strip, texts))
+        tidy = dict(zip(distinct, map(str.strip, distinct), strict=True))
+    else:
+        tidy = {t: clean(t) for t in distinct}
+    return list(map(tidy.__getitem__, texts))
 
 
 @lru_cache(maxsize=65_536)
