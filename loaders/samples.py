@@ -1477,3 +1477,15 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def cached_national(folder: Path, organizations: int = 52_000) -> Path:
+    """The national workbook in ``folder`` (written once, reused by the benchmark scripts)."""
+
+    folder.mkdir(exist_ok=True)
+    book = folder / f"national_{organizations}.xlsx"
+    if not book.exists():
+        t0 = time.perf_counter()
+        write_national(book, organizations=organizations)
+        print(f"generated {book.name} in {time.perf_counter() - t0:.1f} s")
+    return book

@@ -82,7 +82,9 @@ def test_web002_overview_shows_the_hand_worked_figures(client):
 
 def test_web003_overview_in_english_and_for_one_type(client):
     out = call(client, "ovw-cards", url("?period=2024-Q1&types=soe_100&lang=en"))
-    assert "As of" in out["ovw-narrative"]["children"] or "50" in out["ovw-narrative"]["children"]
+    narrative = out["ovw-narrative"]["children"]
+    # B alone (wholly state-owned): 50 members, 10 women (20,0%); English, no Vietnamese words
+    assert "50 members" in narrative and "đảng viên" not in narrative and "150" not in narrative
     cards = json.dumps(out["ovw-cards"]["children"])
     assert "Members" in cards and "50" in cards and "150" not in cards
 

@@ -127,14 +127,9 @@ def main() -> int:
         return 0
 
     sys.path.insert(0, str(ROOT))
-    from loaders.samples import write_national
+    from loaders.samples import cached_national
 
-    CACHE.mkdir(exist_ok=True)
-    book = CACHE / f"national_{args.organizations}.xlsx"
-    if not book.exists():
-        t0 = time.perf_counter()
-        write_national(book, organizations=args.organizations)
-        print(f"generated {book.name} in {time.perf_counter() - t0:.1f} s")
+    book = cached_national(CACHE, args.organizations)
     print(f"workbook: {book.name}, {book.stat().st_size / 1e6:.1f} MB; {args.repeat} run(s) each, median; "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
 
