@@ -13,8 +13,10 @@ system:
 	@command -v apt-get >/dev/null || { echo "apt-get not found: install python3-venv yourself"; exit 0; }
 	@$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv; }
 	@# Chromium and Vietnamese-complete fonts for the browser tests (tests/test_browser.py), Debian's own build
-	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null; then $(SUDO) apt-get update -qq && \
-		$(SUDO) apt-get install -y chromium fonts-noto-core fonts-dejavu-core; fi
+	@# (also used by kaleido for chart images), and LibreOffice + poppler to check exported reports as a reader sees them
+	@if { [ ! -x /usr/bin/chromium ] || ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null; } && \
+		command -v apt-get >/dev/null; then $(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y chromium fonts-noto-core fonts-dejavu-core libreoffice-writer-nogui poppler-utils; fi
 
 $(VENV)/.installed: requirements.txt | system
 	$(PYTHON) -m venv $(VENV)
