@@ -181,7 +181,7 @@ def batches(search, _result, rollbacks):
                            id={"type": Id.DATA_BATCHES + "-rollback", "index": b["id"]})
                 if b["status"] == "committed" else html.Span(b["status"])),
     ]) for b in reversed(rows)])], size="sm", striped=True)
-    view = resolve(context.data().snapshot(), parse(search))
+    view = resolve(context.snapshot(), parse(search))
     if view.period_code is None:
         return table, html.P(t("no_data", lang))
     with db.read_transaction(context.engine()) as conn:

@@ -44,7 +44,7 @@ def layout(**_query: str) -> html.Div:
 def update(search: str | None):
     state = parse(search)
     lang = lang_of(state.lang)
-    view = resolve(context.data().snapshot(), state)
+    view = resolve(context.snapshot(), state)
     crumbs = _breadcrumb(view, state)
     if view.period_id is None or view.facts.empty:
         return figures.empty_figure(lang), [], [], crumbs, t("search", lang)
@@ -107,7 +107,7 @@ def drill(click, cell, search):
         org_id = cell.get("rowId")
     if org_id is None or not str(org_id).isdigit():
         raise PreventUpdate
-    orgs = context.data().snapshot().orgs
+    orgs = context.snapshot().orgs
     hit = orgs[orgs["id"] == int(org_id)]
     if hit.empty:
         raise PreventUpdate

@@ -68,7 +68,7 @@ def _card(title: str, value: str, change: str, status: str | None) -> dbc.Col:
 def update(search: str | None):
     state = parse(search)
     lang = lang_of(state.lang)
-    view = resolve(context.data().snapshot(), state)
+    view = resolve(context.snapshot(), state)
     if view.period_id is None or view.facts.empty:
         empty = figures.empty_figure(lang)
         return [dbc.Col(html.P(t("no_data", lang)))], empty, empty, t("no_data", lang), t("narrative", lang)

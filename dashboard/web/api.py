@@ -102,7 +102,7 @@ def _period_dict(row: pd.Series) -> dict[str, Any]:
 @api.get("/periods")
 def periods() -> Response:
     fmt = _format()
-    snap = context.data().snapshot()
+    snap = context.snapshot()
     rows = [_period_dict(r) for _, r in snap.periods.sort_values(["end", "start"]).iterrows()]
     if fmt == "csv":
         return _csv(rows, ["id", "label", "start", "end", "kind"], "periods")
@@ -110,7 +110,7 @@ def periods() -> Response:
 
 
 def _view(require_period: bool = True):
-    snap = context.data().snapshot()
+    snap = context.snapshot()
     period = request.args.get("period")
     if require_period and not period:
         raise ApiError("period_required")

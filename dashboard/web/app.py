@@ -100,7 +100,7 @@ def sync_filters(search, period, cmp, org, types, lang):
                           lang=lang_of(lang))
     else:
         state = parse(search)
-    snap = context.data().snapshot()
+    snap = context.snapshot()
     language = lang_of(state.lang)
     period_options = [{"label": _period_label(r, language), "value": r["code"]}
                       for r in snap.periods.sort_values(["end", "start"], ascending=False).to_dict("records")]
@@ -157,7 +157,7 @@ def translate_shell(search, pathname):
     clear_style = {} if chips else {"display": "none"}
     links = [dbc.NavLink(t(key, lang), href=path + (search or ""), active=pathname == path) for key, path in PAGES]
     badge = dbc.Badge(t("sample", lang), color="warning", className="ms-2 text-dark") if \
-        context.data().snapshot().sample_only else None
+        context.snapshot().sample_only else None
     return (links, t("app_title", lang), badge, t("period", lang), t("compare", lang), t("org", lang),
             t("types", lang), chip, t("clear", lang), clear_style)
 

@@ -50,7 +50,7 @@ def register(prefix: str, build: Builder) -> None:
     def update(search: str | None):
         state = parse(search)
         lang = lang_of(state.lang)
-        view = resolve(context.data().snapshot(), state)
+        view = resolve(context.snapshot(), state)
         if view.period_id is None or view.facts.empty:
             empty = figures.empty_figure(lang)
             return empty, empty, t("no_data", lang), None
