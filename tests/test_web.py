@@ -220,3 +220,30 @@ def test_web012_clicking_a_type_bar_filters_and_the_chip_clears_it(client):
     cleared = call(client, "shell-url.search@", [{"id": "filter-chip-clear", "property": "n_clicks", "value": 1}],
                    url("?period=2024-Q1&types=soe_100"))
     assert cleared["shell-url"]["search"] == "?period=2024-Q1"
+
+
+def test_web013_rollback_asks_first_and_only_the_dialog_rolls_back(client):
+    from dashboard.web.ids import Id
+
+    before = client.get("/api/v1/summary?period=2024-Q3").get_json()["totals"]["members_total"]
+    assert before == 156  # test_web008's import, batch 3
+    dep = next(d for d in client.dash_deps if d["output"].startswith(".." + Id.DATA_ROLLBACK_MODAL + ".is_open"))
+    button = {"type": Id.DATA_BATCHES + "-rollback", "index": 3}
+    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in dep["output"].strip(".").split("...")]
+    body = {"output": dep["output"], "outputs": outputs,
+            "inputs": [[{"id": button, "property": "n_clicks", "value": 1}],
+                       {"id": Id.DATA_ROLLBACK_NO, "property": "n_clicks", "value": None},
+                       {"id": Id.DATA_ROLLBACK_DONE, "property": "children", "value": None}],
+            "state": url(""), "changedPropIds": [json.dumps(button, separators=(",", ":"), sort_keys=True)
+                                                + ".n_clicks"]}
+    asked = client.post("/_dash-update-component", json=body).get_json()["response"]
+    assert asked[Id.DATA_ROLLBACK_MODAL]["is_open"] is True
+    assert asked[Id.DATA_ROLLBACK_TARGET]["data"] == 3
+    assert "q3.xlsx" in asked[Id.DATA_ROLLBACK_TEXT]["children"]
+    # asking changed nothing
+    assert client.get("/api/v1/summary?period=2024-Q3").get_json()["totals"]["members_total"] == 156
+    done = call(client, Id.DATA_ROLLBACK_DONE, [{"id": Id.DATA_ROLLBACK_YES, "property": "n_clicks", "value": 1}],
+                [{"id": Id.DATA_ROLLBACK_TARGET, "property": "data", "value": 3}, *url("")])
+    assert "lần nhập số 3" in json.dumps(done[Id.DATA_ROLLBACK_DONE]["children"], ensure_ascii=False)
+    response = client.get("/api/v1/summary?period=2024-Q3")
+    assert response.status_code == 404 or response.get_json()["totals"].get("members_total") in (None, 0)

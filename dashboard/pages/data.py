@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import secrets
 import tempfile
 from pathlib import Path
@@ -43,7 +42,15 @@ def layout(lang: str | None = None, **_query: str) -> html.Div:
         dbc.Button(id=Id.DATA_CONFIRM, color="danger", disabled=True, className="my-2"),
         html.Div(id=Id.DATA_RESULT),
         html.H5(id=Id.DATA_BATCHES + "-title", className="mt-4"),
+        html.Div(id=Id.DATA_ROLLBACK_DONE),
         html.Div(id=Id.DATA_BATCHES),
+        dcc.Store(id=Id.DATA_ROLLBACK_TARGET),
+        dbc.Modal([
+            dbc.ModalHeader(dbc.ModalTitle(id=Id.DATA_ROLLBACK_MODAL + "-title")),
+            dbc.ModalBody(id=Id.DATA_ROLLBACK_TEXT),
+            dbc.ModalFooter([dbc.Button(id=Id.DATA_ROLLBACK_NO, color="secondary", outline=True),
+                             dbc.Button(id=Id.DATA_ROLLBACK_YES, color="danger")]),
+        ], id=Id.DATA_ROLLBACK_MODAL, is_open=False),
         html.H5(id=Id.DATA_COMPLETENESS + "-title", className="mt-4"),
         html.Div(id=Id.DATA_COMPLETENESS),
     ])
@@ -160,17 +167,55 @@ def confirm(n_clicks, pending, create, accept, search):
 
 
 @callback(
-    Output(Id.DATA_BATCHES, "children"), Output(Id.DATA_COMPLETENESS, "children"),
-    Input(Id.URL, "search"), Input(Id.DATA_RESULT, "children"),
+    Output(Id.DATA_ROLLBACK_MODAL, "is_open"), Output(Id.DATA_ROLLBACK_TARGET, "data"),
+    Output(Id.DATA_ROLLBACK_MODAL + "-title", "children"), Output(Id.DATA_ROLLBACK_TEXT, "children"),
+    Output(Id.DATA_ROLLBACK_YES, "children"), Output(Id.DATA_ROLLBACK_NO, "children"),
     Input({"type": Id.DATA_BATCHES + "-rollback", "index": ALL}, "n_clicks"),
+    Input(Id.DATA_ROLLBACK_NO, "n_clicks"), Input(Id.DATA_ROLLBACK_DONE, "children"),
+    State(Id.URL, "search"), prevent_initial_call=True,
 )
-def batches(search, _result, rollbacks):
+def ask_rollback(rollbacks, _no, _done, search):
+    """A rollback button only asks: the dialog names the import; "Hoàn tác" in the dialog does it."""
     lang = lang_of(parse(search).lang)
     trigger = ctx.triggered_id
-    if isinstance(trigger, dict) and any(rollbacks):
-        # refused (a locked period) or busy: the list below shows the batch as it still is
-        with contextlib.suppress(imports.ImportRefused, db.StoreBusy):
-            imports.rollback(context.engine(), int(trigger["index"]), ACTOR)
+    texts = (t("rollback_title", lang), t("rollback_yes", lang), t("cancel", lang))
+    if not (isinstance(trigger, dict) and any(rollbacks)):
+        return False, None, texts[0], None, texts[1], texts[2]
+    batch_id = int(trigger["index"])
+    with db.read_transaction(context.engine()) as conn:
+        info = queries.batch(conn, batch_id)
+    if info is None:
+        raise PreventUpdate
+    question = t("rollback_question", lang, n=batch_id, file=info["file_name"],
+                 periods=", ".join(info["periods"]) or "—", orgs=fmt_int(info["organizations"], lang))
+    return True, batch_id, texts[0], question, texts[1], texts[2]
+
+
+@callback(
+    Output(Id.DATA_ROLLBACK_DONE, "children"),
+    Input(Id.DATA_ROLLBACK_YES, "n_clicks"), State(Id.DATA_ROLLBACK_TARGET, "data"), State(Id.URL, "search"),
+    prevent_initial_call=True,
+)
+def do_rollback(n_clicks, batch_id, search):
+    lang = lang_of(parse(search).lang)
+    if not n_clicks or batch_id is None:
+        raise PreventUpdate
+    try:
+        imports.rollback(context.engine(), int(batch_id), ACTOR)
+    except imports.ImportRefused as refused:
+        return dbc.Alert(f"{t('refused', lang)}: {refused.message_en if lang == 'en' else refused.message_vi}",
+                         color="danger", dismissable=True)
+    except db.StoreBusy as busy:
+        return dbc.Alert(busy.message_en if lang == "en" else busy.message_vi, color="warning", dismissable=True)
+    return dbc.Alert(t("rolled_back", lang, n=batch_id), color="success", dismissable=True)
+
+
+@callback(
+    Output(Id.DATA_BATCHES, "children"), Output(Id.DATA_COMPLETENESS, "children"),
+    Input(Id.URL, "search"), Input(Id.DATA_RESULT, "children"), Input(Id.DATA_ROLLBACK_DONE, "children"),
+)
+def batches(search, _result, _rolled_back):
+    lang = lang_of(parse(search).lang)
     with db.read_transaction(context.engine()) as conn:
         rows = queries.batches(conn)
     table = dbc.Table([html.Tbody([html.Tr([

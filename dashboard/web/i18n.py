@@ -52,6 +52,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "confirm": ("Xác nhận nhập", "Confirm the import"),
     "batches": ("Các lần nhập", "Imports"),
     "rollback": ("Hoàn tác", "Roll back"),
+    "rollback_title": ("Hoàn tác lần nhập?", "Roll back this import?"),
+    "rollback_question": ("Hoàn tác lần nhập số {n} (tệp {file}; kỳ {periods}; {orgs} tổ chức)? Số liệu của lần "
+                          "nhập này sẽ không còn được tính; số liệu trước đó (nếu có) được dùng lại. Lần nhập vẫn "
+                          "được lưu trong lịch sử.",
+                          "Roll back import #{n} (file {file}; periods {periods}; {orgs} organizations)? Its "
+                          "figures will no longer count; earlier figures, if any, apply again. The import stays in "
+                          "the history."),
+    "rollback_yes": ("Hoàn tác", "Roll back"),
+    "cancel": ("Hủy", "Cancel"),
+    "rolled_back": ("Đã hoàn tác lần nhập số {n}.", "Import #{n} rolled back."),
     "completeness": ("Tình hình báo cáo", "Who has reported"),
     "issues": ("Vấn đề", "Issues"),
     "cell": ("Ô", "Cell"),
