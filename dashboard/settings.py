@@ -27,6 +27,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_UPLOAD_MB", "64", "the largest file accepted for import, in MB"),
     Setting("HOST", "127.0.0.1", "the address `python app.py` serves on"),
     Setting("PORT", "8050", "the port `python app.py` serves on"),
+    Setting("BROWSER_PATH", "/usr/bin/chromium", "the Chromium that kaleido drives to draw chart images"),
+    Setting("EXPORT_SOURCE", "", "the source named under exported charts and tables; empty means "
+                                 "\"Ban Tổ chức\" and the top organization's name"),
+    Setting("EXPORT_CACHE_DIR", "", "folder of the report page's background jobs (diskcache); empty means "
+                                    "data/cache next to DATABASE_PATH"),
+    Setting("CELERY_BROKER_URL", "", "Redis URL (redis://host:6379/0): report jobs run on Celery workers "
+                                     "instead of local processes"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
