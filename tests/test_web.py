@@ -247,3 +247,55 @@ def test_web013_rollback_asks_first_and_only_the_dialog_rolls_back(client):
     assert "lần nhập số 3" in json.dumps(done[Id.DATA_ROLLBACK_DONE]["children"], ensure_ascii=False)
     response = client.get("/api/v1/summary?period=2024-Q3")
     assert response.status_code == 404 or response.get_json()["totals"].get("members_total") in (None, 0)
+
+
+def test_web014_targets_set_in_the_dialog_travel_in_the_url_and_change_the_target_lines(client):
+    from dashboard.web.ids import Id
+
+    keys = ("adm", "cfw", "cfy", "good", "exc")
+    dep = next(d for d in client.dash_deps if d["output"].startswith(".." + Id.TARGETS_MODAL + ".is_open"))
+    outputs = []
+    for o in dep["output"].strip(".").split("..."):
+        if o.startswith("{"):  # the pattern-matched inputs of the dialog: one entry per input
+            outputs.append([{"id": {"type": Id.TARGETS_INPUT, "index": k}, "property": "value"} for k in keys])
+        else:
+            outputs.append({"id": o.split(".")[0], "property": o.split(".")[1]})
+    body = {"output": dep["output"], "outputs": outputs,
+            "inputs": [{"id": Id.TARGETS_OPEN, "property": "n_clicks", "value": 1}], "state": url("?period=2024-Q2"),
+            "changedPropIds": [f"{Id.TARGETS_OPEN}.n_clicks"]}
+    dialog = client.post("/_dash-update-component", json=body).get_json()["response"]
+    assert dialog[Id.TARGETS_MODAL]["is_open"] is True
+    filled = [dialog[json.dumps({"index": k, "type": Id.TARGETS_INPUT}, separators=(",", ":"))]["value"]
+              for k in keys]
+    assert filled == [3, 15, 10, 90, 20]  # the defaults
+    # the user sets committee women to 40% and admissions to 5% a year
+    dep = next(d for d in client.dash_deps if Id.TARGETS_APPLY in json.dumps(d["inputs"]))
+    outputs = [{"id": o.split(".")[0].split("@")[0], "property": o.split(".")[1].split("@")[0]}
+               for o in dep["output"].strip(".").split("...")]
+    body = {"output": dep["output"], "outputs": outputs,
+            "inputs": [{"id": Id.TARGETS_APPLY, "property": "n_clicks", "value": 1},
+                       {"id": Id.TARGETS_RESET, "property": "n_clicks", "value": None}],
+            "state": [[{"id": {"type": Id.TARGETS_INPUT, "index": k}, "property": "value", "value": v}
+                       for k, v in zip(("adm", "cfw", "cfy", "good", "exc"), (5, 40, 10, 90, 20), strict=True)],
+                      *url("?period=2024-Q2")],
+            "changedPropIds": [f"{Id.TARGETS_APPLY}.n_clicks"]}
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code == 200, response.data[:300]
+    search = response.get_json()["response"][Id.URL]["search"]
+    assert search == "?period=2024-Q2&targets=adm:5,cfw:40"  # only what differs from the defaults
+    # a filter change keeps the targets in the URL
+    dep = next(d for d in client.dash_deps if d["output"].startswith("..shell-url.search"))
+    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in dep["output"].strip(".").split("...")]
+    filters = [{"id": "filter-period", "property": "value", "value": "2024-Q1"},
+               {"id": "filter-comparison", "property": "value", "value": "previous"},
+               {"id": "filter-org", "property": "value", "value": None},
+               {"id": "filter-types", "property": "value", "value": []},
+               {"id": "shell-lang", "property": "value", "value": "vi"}]
+    body = {"output": dep["output"], "outputs": outputs, "inputs": url(search) + filters, "state": [],
+            "changedPropIds": ["filter-period.value"]}
+    synced = client.post("/_dash-update-component", json=body).get_json()["response"]
+    assert synced["shell-url"]["search"] == "?period=2024-Q1&targets=adm:5,cfw:40"
+    admissions = call(client, "adm-left", url(search))["adm-left"]["figure"]
+    target_line = next(tr for tr in admissions["data"] if tr.get("mode") == "lines" or tr.get("type") == "scatter")
+    # 5% a year of 153 members over a quarter: 153 × 0,05 × 3/12 = 1,9125
+    assert any(abs(y - 1.9125) < 1e-6 for y in target_line["y"] if y is not None)

@@ -20,10 +20,12 @@ def layout(**_query: str):
 def build(view, lang):
     metrics = ["admitted", "recognized_full", "members_total"]
     totals = analytics.with_periods(analytics.totals_by_period(view.facts, view.orgs, metrics=metrics), view.periods)
-    over_time = figures.build_admissions_figure(same_kind(totals, view), lang=lang)
+    over_time = figures.build_admissions_figure(same_kind(totals, view), lang=lang,
+                                                 target=view.targets.admissions_per_year)
     by_type = analytics.ratios(view.facts[view.facts["period_id"] == view.period_id], orgs=view.orgs,
-                               by="org_type", only=["admissions_per_100"])
-    per_type = figures.build_ratio_targets_figure(by_type, lang=lang, ratios=("admissions_per_100",))
+                               by="org_type", only=["admissions_per_100"], targets=view.targets)
+    per_type = figures.build_ratio_targets_figure(by_type, lang=lang, ratios=("admissions_per_100",),
+                                                  targets=view.targets)
     none = analytics.no_admissions(view.facts, view.orgs, view.period_id)
     title = "Tổ chức không kết nạp được đảng viên nào trong kỳ" if lang == "vi" else "Organizations with no admissions"
     rows = [(r.name, f"{fmt_int(r.members_total, lang)} {'đảng viên' if lang == 'vi' else 'members'}")

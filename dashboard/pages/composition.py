@@ -18,8 +18,8 @@ def layout(**_query: str):
 
 def build(view, lang):
     period = view.facts[view.facts["period_id"] == view.period_id]
-    by_type = analytics.ratios(period, orgs=view.orgs, by="org_type")
-    women_youth = figures.build_ratio_targets_figure(by_type, lang=lang)
+    by_type = analytics.ratios(period, orgs=view.orgs, by="org_type", targets=view.targets)
+    women_youth = figures.build_ratio_targets_figure(by_type, lang=lang, targets=view.targets)
     ethnic = figures.build_ratio_targets_figure(
         by_type, lang=lang, ratios=("ethnic_minority_pct", "committee_ethnic_minority_pct"),
         title="Dân tộc thiểu số" if lang == "vi" else "Ethnic minorities")

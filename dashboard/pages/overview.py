@@ -100,7 +100,7 @@ def _cards(view, lang):
     metrics = [m for _, m, kind in CARDS if kind == "count" and m != "organizations"]
     totals = analytics.totals_by_period(view.facts, view.orgs, metrics=metrics)
     compared = analytics.compare_totals(totals, view.period_id, view.other_id, ["organizations", *metrics])
-    ratios = analytics.ratios(view.facts, orgs=view.orgs, periods=view.periods)
+    ratios = analytics.ratios(view.facts, orgs=view.orgs, periods=view.periods, targets=view.targets)
     ratio_cmp = analytics.compare_ratios(ratios, view.period_id, view.other_id)
     other = _period_name(view, view.other_id, lang)
     cards = []
@@ -156,4 +156,4 @@ def _trend(view, lang):
 
 def _narrative(view, lang):
     return report_paragraph(view.facts, view.orgs, view.periods, view.period_id, scope_name=view.root_name,
-                            lang=lang)
+                            lang=lang, targets=view.targets)

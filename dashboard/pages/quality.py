@@ -20,12 +20,14 @@ def build(view, lang):
     ratings = analytics.with_periods(analytics.rating_distribution(view.facts, view.orgs), view.periods)
     over_years = figures.build_rating_figure(ratings, lang=lang)
     by_type = analytics.ratios(view.facts[view.facts["period_id"] == view.period_id], orgs=view.orgs,
-                               by="org_type", only=["good_or_better_pct"])
-    good = figures.build_ratio_targets_figure(by_type, lang=lang, ratios=("good_or_better_pct",))
-    check = analytics.excellent_check(view.facts, view.orgs, view.period_id)
+                               by="org_type", only=["good_or_better_pct"], targets=view.targets)
+    good = figures.build_ratio_targets_figure(by_type, lang=lang, ratios=("good_or_better_pct",),
+                                              targets=view.targets)
+    limit = view.targets.excellent_of_good_max
+    check = analytics.excellent_check(view.facts, view.orgs, view.period_id, limit=limit)
     over = check[~check["ok"]] if "ok" in check.columns else check.iloc[0:0]
-    title = ("Hoàn thành xuất sắc vượt 20% số hoàn thành tốt" if lang == "vi" else
-             "Excellent above 20% of good")
+    title = (f"Hoàn thành xuất sắc vượt {fmt_pct(limit, 0, lang)} số hoàn thành tốt" if lang == "vi" else
+             f"Excellent above {fmt_pct(limit, 0, lang)} of good")
     rows = [(r.name, fmt_pct(r.share, lang=lang)) for r in over.itertuples()]
     return over_years, good, Attention(title, rows)
 

@@ -5,21 +5,23 @@ Build one app per process: Dash keeps pages and callbacks in process-wide regist
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, callback, ctx, dcc, html
+from dash import ALL, Dash, Input, Output, State, callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 from sqlalchemy import Engine
 
+from dashboard.analytics import DEFAULT_TARGETS
 from dashboard.store import db
 from dashboard.web import context
 from dashboard.web.data import DataService
 from dashboard.web.i18n import lang_of, t
 from dashboard.web.ids import Id
 from dashboard.web.sample import ensure_sample_data
-from dashboard.web.state import ViewState, build, parse
+from dashboard.web.state import TARGET_KEYS, ViewState, build, parse, parse_targets
 from dashboard.web.view import default_period, find_org
 from loaders.catalogue import ORG_TYPES
 
@@ -76,7 +78,10 @@ def shell() -> html.Div:
                          dcc.Dropdown(id=Id.TYPES, multi=True)], md=3),
             ], className="g-2 mb-2"),
             html.Div([html.Span(id=Id.CHIP), dbc.Button(id=Id.CHIP_CLEAR, size="sm", color="link",
-                                                         style={"display": "none"})], className="mb-2"),
+                                                         style={"display": "none"}),
+                      dbc.Button(id=Id.TARGETS_OPEN, size="sm", color="secondary", outline=True,
+                                 className="float-end")], className="mb-2 clearfix"),
+            _targets_modal(),
             dash.page_container,
         ], fluid=True),
     ])
@@ -97,7 +102,7 @@ def sync_filters(search, period, cmp, org, types, lang):
     """The URL and the filters stay one: a changed filter rewrites the URL, a pasted URL sets the filters."""
     if ctx.triggered_id in (Id.PERIOD, Id.COMPARISON, Id.ORG, Id.TYPES, Id.LANG):
         state = ViewState(period=period, cmp=cmp or "previous", org=org or None, types=tuple(types or ()),
-                          lang=lang_of(lang))
+                          lang=lang_of(lang), targets=parse(search).targets)
     else:
         state = parse(search)
     snap = context.snapshot()
@@ -139,11 +144,60 @@ def _org_options(orgs) -> list[dict]:
              "value": r.code if isinstance(r.code, str) else str(r.id)} for r in rows.itertuples()]
 
 
+def _targets_modal() -> dbc.Modal:
+    rows = [dbc.Row([dbc.Col(dbc.Label(id=f"{Id.TARGETS_INPUT}-{key}-label", html_for=f"{Id.TARGETS_INPUT}-{key}"),
+                             md=9),
+                     dbc.Col(dbc.Input(id={"type": Id.TARGETS_INPUT, "index": key}, type="number", min=0, max=100,
+                                       step=0.1), md=3)], className="mb-2")
+            for key in TARGET_KEYS]
+    return dbc.Modal([
+        dbc.ModalHeader(dbc.ModalTitle(id=Id.TARGETS_MODAL + "-title")),
+        dbc.ModalBody([html.P(id=Id.TARGETS_MODAL + "-help", className="small text-muted"), *rows]),
+        dbc.ModalFooter([dbc.Button(id=Id.TARGETS_RESET, color="link"),
+                         dbc.Button(id=Id.TARGETS_APPLY, color="danger")]),
+    ], id=Id.TARGETS_MODAL, is_open=False)
+
+
+@callback(
+    Output(Id.TARGETS_MODAL, "is_open"), Output({"type": Id.TARGETS_INPUT, "index": ALL}, "value"),
+    Output(Id.TARGETS_MODAL + "-title", "children"), Output(Id.TARGETS_MODAL + "-help", "children"),
+    Output(Id.TARGETS_APPLY, "children"), Output(Id.TARGETS_RESET, "children"),
+    *[Output(f"{Id.TARGETS_INPUT}-{key}-label", "children") for key in TARGET_KEYS],
+    Input(Id.TARGETS_OPEN, "n_clicks"), State(Id.URL, "search"), prevent_initial_call=True,
+)
+def open_targets(n_clicks, search):
+    """The targets dialog, filled with the view's targets (the defaults, or the link's own)."""
+    if not n_clicks:
+        raise PreventUpdate
+    state = parse(search)
+    lang = lang_of(state.lang)
+    current = replace(DEFAULT_TARGETS, **dict(state.targets))
+    values = [round(getattr(current, field) * 100, 4) for field in TARGET_KEYS.values()]
+    return (True, values, t("targets_title", lang), t("targets_help", lang), t("apply", lang), t("defaults", lang),
+            *[t(f"target_{key}", lang) for key in TARGET_KEYS])
+
+
+@callback(Output(Id.URL, "search", allow_duplicate=True), Output(Id.TARGETS_MODAL, "is_open", allow_duplicate=True),
+          Input(Id.TARGETS_APPLY, "n_clicks"), Input(Id.TARGETS_RESET, "n_clicks"),
+          State({"type": Id.TARGETS_INPUT, "index": ALL}, "value"), State(Id.URL, "search"),
+          prevent_initial_call=True)
+def apply_targets(_apply, _reset, values, search):
+    """Targets that differ from the defaults go into the URL; "defaults" removes them."""
+    state = parse(search)
+    if ctx.triggered_id == Id.TARGETS_RESET:
+        return build(state.with_(targets=())), False
+    text = ",".join(f"{key}:{value}" for key, value in zip(TARGET_KEYS, values, strict=True)
+                    if value is not None and value != "")
+    chosen = [(f, v) for f, v in parse_targets(text) if abs(getattr(DEFAULT_TARGETS, f) - v) > 1e-9]
+    return build(state.with_(targets=tuple(sorted(chosen)))), False
+
+
 @callback(
     Output(Id.NAV, "children"), Output(Id.NAV + "-brand", "children"), Output(Id.SAMPLE_BADGE, "children"),
     Output(Id.PERIOD + "-label", "children"), Output(Id.COMPARISON + "-label", "children"),
     Output(Id.ORG + "-label", "children"), Output(Id.TYPES + "-label", "children"),
     Output(Id.CHIP, "children"), Output(Id.CHIP_CLEAR, "children"), Output(Id.CHIP_CLEAR, "style"),
+    Output(Id.TARGETS_OPEN, "children"),
     Input(Id.URL, "search"), Input(Id.URL, "pathname"),
 )
 def translate_shell(search, pathname):
@@ -158,8 +212,9 @@ def translate_shell(search, pathname):
     links = [dbc.NavLink(t(key, lang), href=path + (search or ""), active=pathname == path) for key, path in PAGES]
     badge = dbc.Badge(t("sample", lang), color="warning", className="ms-2 text-dark") if \
         context.snapshot().sample_only else None
+    targets_label = t("targets", lang) + (" *" if state.targets else "")
     return (links, t("app_title", lang), badge, t("period", lang), t("compare", lang), t("org", lang),
-            t("types", lang), chip, t("clear", lang), clear_style)
+            t("types", lang), chip, t("clear", lang), clear_style, targets_label)
 
 
 @callback(Output(Id.URL, "search", allow_duplicate=True), Input(Id.CHIP_CLEAR, "n_clicks"),

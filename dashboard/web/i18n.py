@@ -52,6 +52,20 @@ TEXT: dict[str, tuple[str, str]] = {
     "confirm": ("Xác nhận nhập", "Confirm the import"),
     "batches": ("Các lần nhập", "Imports"),
     "rollback": ("Hoàn tác", "Roll back"),
+    "targets": ("Chỉ tiêu", "Targets"),
+    "targets_title": ("Chỉ tiêu so sánh (%)", "Targets (%)"),
+    "targets_help": ("Chỉ tiêu của nhiệm kỳ, dùng cho các đường chỉ tiêu, thẻ và đoạn nhận xét. Chỉ tiêu đã "
+                     "chỉnh được ghi vào đường dẫn, nên có thể gửi kèm.",
+                     "The term's targets, used by target lines, cards and the narrative. Changed targets are "
+                     "kept in the link, so they travel with it."),
+    "target_adm": ("Kết nạp đảng viên mới trong năm, % số đảng viên (tối thiểu)",
+                   "Admissions in a year, % of members (at least)"),
+    "target_cfw": ("Cấp ủy viên nữ, % (tối thiểu)", "Women among committee members, % (at least)"),
+    "target_cfy": ("Cấp ủy viên trẻ, % (tối thiểu)", "Young committee members, % (at least)"),
+    "target_good": ("Hoàn thành tốt nhiệm vụ trở lên, % (tối thiểu)", "Rated good or better, % (at least)"),
+    "target_exc": ("Hoàn thành xuất sắc so với hoàn thành tốt, % (tối đa)", "Excellent relative to good, % (at most)"),
+    "apply": ("Áp dụng", "Apply"),
+    "defaults": ("Về mặc định", "Defaults"),
     "rollback_title": ("Hoàn tác lần nhập?", "Roll back this import?"),
     "rollback_question": ("Hoàn tác lần nhập số {n} (tệp {file}; kỳ {periods}; {orgs} tổ chức)? Số liệu của lần "
                           "nhập này sẽ không còn được tính; số liệu trước đó (nếu có) được dùng lại. Lần nhập vẫn "

@@ -15,6 +15,11 @@ class Id(StrEnum):
     TYPES = "filter-types"
     CHIP = "filter-chip"
     CHIP_CLEAR = "filter-chip-clear"
+    TARGETS_OPEN = "targets-open"
+    TARGETS_MODAL = "targets-modal"
+    TARGETS_INPUT = "targets-input"  # pattern-matched: {"type": TARGETS_INPUT, "index": URL key}
+    TARGETS_APPLY = "targets-apply"
+    TARGETS_RESET = "targets-reset"
     # overview
     OVW_CARDS = "ovw-cards"
     OVW_COMPOSITION = "ovw-composition"

@@ -5,7 +5,7 @@ Pure functions of a ``Snapshot`` and a ``ViewState``, shared by the pages and th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -26,6 +26,7 @@ class View:
     facts: pd.DataFrame  # the scope and types, every period
     orgs: pd.DataFrame
     periods: pd.DataFrame
+    targets: analytics.Targets = analytics.DEFAULT_TARGETS  # the defaults with the URL's overrides
 
 
 def default_period(periods: pd.DataFrame, facts: pd.DataFrame) -> str | None:
@@ -67,4 +68,6 @@ def resolve(snap: Snapshot, state: ViewState) -> View:
     root_id = int(root["id"]) if root is not None and org is not None else None
     root_name = str(root["name"]) if root is not None else ""
     facts = analytics.filter_facts(snap.facts, snap.orgs, root_id=root_id, org_types=state.types or None)
-    return View(period_id, code, label, other, root_id, root_name, state.types, facts, snap.orgs, periods)
+    targets = replace(analytics.DEFAULT_TARGETS, **dict(state.targets)) if state.targets else \
+        analytics.DEFAULT_TARGETS
+    return View(period_id, code, label, other, root_id, root_name, state.types, facts, snap.orgs, periods, targets)
