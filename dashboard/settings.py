@@ -34,6 +34,20 @@ SETTINGS: tuple[Setting, ...] = (
                                     "data/cache next to DATABASE_PATH"),
     Setting("CELERY_BROKER_URL", "", "Redis URL (redis://host:6379/0): report jobs run on Celery workers "
                                      "instead of local processes"),
+    Setting("SECRET_KEY", "", "signs session cookies; empty means a random key generated on first start and kept "
+                              "in the file `secret_key` next to DATABASE_PATH"),
+    Setting("COOKIE_SECURE", "auto", "send session cookies over HTTPS only: true, false, or auto (true except "
+                                     "for `python app.py serve` on 127.0.0.1 / localhost)"),
+    Setting("SESSION_HOURS", "12", "hours a sign-in lasts"),
+    Setting("LOGIN_RATE_LIMIT", "10 per minute", "sign-in attempts allowed per address (Flask-Limiter syntax)"),
+    Setting("LOGIN_MAX_FAILURES", "5", "wrong passwords in a row before an account is locked"),
+    Setting("LOGIN_LOCK_MINUTES", "15", "minutes an account stays locked after LOGIN_MAX_FAILURES"),
+    Setting("REDIS_URL", "", "Redis URL (redis://host:6379/0) where the sign-in rate limit is counted, shared by "
+                             "every worker; empty means each process counts for itself"),
+    Setting("PARSE_TIMEOUT", "120", "seconds an uploaded file may take to be read (in a separate process)"),
+    Setting("PARSE_MEMORY_MB", "3072", "memory the process reading an uploaded file may use, in MB"),
+    Setting("DEBUG", "false", "Dash's debug mode for `python app.py serve` (development only: refused unless "
+                              "HOST is 127.0.0.1 or localhost)"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -51,6 +65,15 @@ def get_int(name: str) -> int:
         return int(raw)
     except ValueError:
         raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def get_bool(name: str) -> bool:
+    raw = get(name).strip().lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be true or false, not {raw!r}")
 
 
 def database_url() -> str:

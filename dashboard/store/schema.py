@@ -167,7 +167,69 @@ audit_log = Table(
     Column("details", Text, nullable=True),  # JSON
 )
 
+# --- accounts (migration 0002) -------------------------------------------------------------------
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),  # normalized: NFC, case-folded, trimmed
+    Column("password_hash", String(200), nullable=False),  # argon2id
+    Column("role", String(16), nullable=False),  # admin, editor, viewer
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("failed_logins", Integer, nullable=False, server_default=text("0")),  # since the last success
+    Column("locked_until", DateTime, nullable=True),  # too many failed logins: refused until then
+    Column("created_at", DateTime, nullable=False),
+    Column("password_changed_at", DateTime, nullable=False),
+)
+
+# The organizations whose subtrees a user may see (and, for an editor, change). An admin sees everything.
+user_scopes = Table(
+    "user_scopes",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("org_id", Integer, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
+)
+
+# Server-side sessions: the browser's signed cookie holds a random key whose SHA-256 is ``id``; logging out
+# or changing the password deletes the row, so a copied cookie stops working.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+)
+
+# API tokens for scripts (Power Query): only the SHA-256 of the token is kept.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("label", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime, nullable=True),
+)
+
+# Logins, refusals, account changes and downloads. Kept apart from ``audit_log`` (data changes) because the
+# newest audit_log entry is the data version every cached figure is keyed on: a login must not expire them.
+access_log = Table(
+    "access_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime, nullable=False, index=True),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("target", String(500), nullable=True),
+    Column("ip", String(64), nullable=True),
+    Column("details", Text, nullable=True),  # JSON
+)
+
 __all__ = [
+    "access_log",
+    "api_tokens",
     "audit_log",
     "facts",
     "import_batches",
@@ -178,4 +240,7 @@ __all__ = [
     "org_parents",
     "organizations",
     "periods",
+    "sessions",
+    "user_scopes",
+    "users",
 ]
