@@ -12,6 +12,7 @@ import pytest
 
 from dashboard.store import db, imports
 from dashboard.store.registry import Registry, create_org
+from tests import auth
 from tests.builders import simple_report
 
 HEADER = ("STT", "Mã TCCS", "Tên tổ chức cơ sở đảng", "Loại hình", "Tổng số đảng viên", "Đảng viên nữ", "Kết nạp")
@@ -38,7 +39,8 @@ def client(tmp_path_factory):
     imports.import_file(engine, report("BÁO CÁO QUÝ I NĂM 2024", Q1), "q1.xlsx", options, dry_run=False)
     imports.import_file(engine, report("BÁO CÁO QUÝ II NĂM 2024", Q2), "q2.xlsx", options, dry_run=False)
     app = create_app(engine, sample_data=False)
-    client = app.server.test_client()
+    auth.create_user(engine, "admin", "admin")
+    client = auth.login_client(app.server.test_client(), "admin")
     client.dash_deps = client.get("/_dash-dependencies").get_json()  # type: ignore[attr-defined]
     return client
 

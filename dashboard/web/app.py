@@ -14,6 +14,7 @@ from dash import ALL, Dash, Input, Output, State, callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 from sqlalchemy import Engine
 
+from dashboard.accounts import web as accounts
 from dashboard.analytics import DEFAULT_TARGETS
 from dashboard.store import db
 from dashboard.web import context
@@ -46,12 +47,14 @@ def create_app(engine: Engine | None = None, *, sample_data: bool = True) -> Das
         update_title=None,
         suppress_callback_exceptions=True,
         serve_locally=True,
+        enable_mcp=False,  # Dash's /_mcp endpoint would answer outside the accounts layer
     )
     app.layout = shell
     from dashboard.web.api import api
 
     app.server.register_blueprint(api)
     app.server.json.ensure_ascii = False  # type: ignore[attr-defined]
+    accounts.init_app(app)  # deny by default: every request needs a session or an API token
     return app
 
 
@@ -65,6 +68,7 @@ def shell() -> html.Div:
             html.Span(id=Id.SAMPLE_BADGE),
             dbc.RadioItems(id=Id.LANG, options=[{"label": "VI", "value": "vi"}, {"label": "EN", "value": "en"}],
                            value="vi", inline=True, className="ms-3 text-white"),
+            accounts.user_menu(),
         ], fluid=True), color="danger", dark=True, className="mb-2"),
         dbc.Container([
             dbc.Row([
