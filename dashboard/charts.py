@@ -90,12 +90,16 @@ def _num(value: object) -> int | float | None:
 
 
 def make_table(rows: Sequence[Sequence[object]], columns: Sequence[tuple[str, str]], *, labels: int = 1,
-               percent: Sequence[int] = ()) -> Table:
-    """A table frame: two-level columns, ``labels`` leading text columns, numbers cleaned of NaN."""
+               percent: Sequence[int] = (), chart: Sequence[int] = ()) -> Table:
+    """A table frame: two-level columns, ``labels`` leading text columns, numbers cleaned of NaN.
+
+    ``chart``: the columns the screen's chart draws, when not all of them (for the workbook's native chart).
+    """
     clean = [[v if i < labels else _num(v) for i, v in enumerate(r)] for r in rows]
     frame = pd.DataFrame(clean, columns=pd.MultiIndex.from_tuples(list(columns)), dtype=object)
     frame.attrs["label_columns"] = labels
     frame.attrs["percent_columns"] = list(percent)
+    frame.attrs["chart_columns"] = list(chart)
     return frame
 
 
@@ -108,6 +112,10 @@ def _same_kind(table: pd.DataFrame, view) -> pd.DataFrame:
     """Rows of the periods of the same kind as the chosen one (quarters with quarters, years with years)."""
     kind = view.periods.loc[view.periods["id"] == view.period_id, "kind"].iloc[0]
     return table[table["kind"] == kind] if "kind" in table.columns else table
+
+
+def _targets(view) -> analytics.Targets:
+    return getattr(view, "targets", analytics.DEFAULT_TARGETS)  # the URL's targets where the view has them
 
 
 def _in_period(view) -> pd.DataFrame:
@@ -146,17 +154,19 @@ def admissions_trend(view, lang: Lang) -> tuple[go.Figure, Table]:
     metrics = ["admitted", "recognized_full", "members_total"]
     totals = analytics.with_periods(analytics.totals_by_period(view.facts, view.orgs, metrics=metrics), view.periods)
     rows = _same_kind(totals, view)
-    fig = figures.build_admissions_figure(rows, lang=lang)
+    fig = figures.build_admissions_figure(rows, lang=lang, target=_targets(view).admissions_per_year)
     data = list(zip(_labels(rows, lang), _col(rows, "admitted"), _col(rows, "recognized_full"),
                     _col(rows, "members_total"), strict=True))
     return fig, make_table(data, [(_w("period", lang), ""), (metric_name("admitted", lang), ""),
-                                  (metric_name("recognized_full", lang), ""), (_w("value", lang), "")])
+                                  (metric_name("recognized_full", lang), ""), (_w("value", lang), "")], chart=[1, 2])
 
 
 def _ratio_by_type(view, lang: Lang, ratio_ids: Sequence[str], title: str | None = None,
                    only: Sequence[str] | None = None) -> tuple[go.Figure, Table]:
-    by_type = analytics.ratios(_in_period(view), orgs=view.orgs, by="org_type", only=list(only) if only else None)
-    fig = figures.build_ratio_targets_figure(by_type, lang=lang, ratios=tuple(ratio_ids), title=title)
+    by_type = analytics.ratios(_in_period(view), orgs=view.orgs, by="org_type", only=list(only) if only else None,
+                               targets=_targets(view))
+    fig = figures.build_ratio_targets_figure(by_type, lang=lang, ratios=tuple(ratio_ids), title=title,
+                                             targets=_targets(view))
     shown = [r for r in ratio_ids if not by_type.empty and r in set(by_type["ratio"])]
     types = list(dict.fromkeys(by_type.loc[by_type["ratio"].isin(shown), "org_type"])) if shown else []
     values = {(t, r): v for t, r, v in zip(by_type.get("org_type", []), by_type.get("ratio", []),
@@ -192,7 +202,7 @@ def discipline_forms(view, lang: Lang) -> tuple[go.Figure, Table]:
     head = _w("disciplined", lang)
     columns = [(_w("period", lang), ""), *[(head, metric_name(m, lang)) for m in DISCIPLINE_FORMS],
                (head, _w("total", lang))]
-    return fig, make_table(data, columns)
+    return fig, make_table(data, columns, chart=range(1, 5))
 
 
 def discipline_exits(view, lang: Lang) -> tuple[go.Figure, Table]:
