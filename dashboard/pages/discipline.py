@@ -4,28 +4,22 @@ from __future__ import annotations
 
 import dash
 
-from dashboard import analytics, figures
-from dashboard.web.topic import Attention, page_layout, register, same_kind
+from dashboard import analytics, charts
+from dashboard.web.topic import Attention, page_layout, register
 
 dash.register_page(__name__, path="/ky-luat", title="Kỷ luật", name="Kỷ luật")
+CHARTS = ("discipline-forms", "discipline-exits")  # dashboard.charts: page and downloads alike
 PREFIX = "dis"
 FORMS = ("disciplined_reprimand", "disciplined_warning", "disciplined_dismissal", "disciplined_expulsion")
 EXITS = ("removed", "expelled", "resigned")
 
 
 def layout(**_query: str):
-    return page_layout(PREFIX)
+    return page_layout(PREFIX, CHARTS)
 
 
 def build(view, lang):
-    totals = analytics.with_periods(analytics.totals_by_period(view.facts, view.orgs,
-                                                               metrics=[*FORMS, *EXITS, "disciplined_total"]),
-                                    view.periods)
-    rows = same_kind(totals, view)
-    by_form = figures.build_discipline_figure(rows, lang=lang)
-    exits = figures.build_membership_figure(rows, lang=lang, metrics=EXITS,
-                                            title="Xóa tên, khai trừ, xin ra khỏi Đảng" if lang == "vi" else
-                                            "Removals, expulsions and resignations")
+    by_form, exits = (charts.figure(c, view, lang) for c in CHARTS)
     table = analytics.org_table(view.facts, view.orgs, view.period_id, lang=lang)
     hit = table[table["disciplined_total"].fillna(0) > 0] if "disciplined_total" in table.columns else table.iloc[0:0]
     title = "Tổ chức có đảng viên bị kỷ luật trong kỳ" if lang == "vi" else "Organizations with disciplined members"

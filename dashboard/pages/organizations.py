@@ -8,10 +8,11 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard import analytics, figures
+from dashboard import analytics, charts, figures
 from dashboard.figures import metric_name
 from dashboard.web import context
 from dashboard.web.components import GRAPH_CONFIG
+from dashboard.web.export_menu import export_menu
 from dashboard.web.i18n import lang_of, t
 from dashboard.web.ids import Id
 from dashboard.web.state import build, parse
@@ -27,6 +28,7 @@ def layout(**_query: str) -> html.Div:
     return html.Div([
         html.Div(id=Id.ORG_TREE + "-crumbs", className="mb-2"),
         dcc.Loading(dcc.Graph(id=Id.ORG_TREE, config=GRAPH_CONFIG, style={"height": "520px"})),
+        export_menu("organizations-tree"),
         dbc.Input(id=Id.ORG_SEARCH, type="search", className="my-2", debounce=True),
         # row ids are strings (AG Grid wants them so): the organization's id as text
         dag.AgGrid(id=Id.ORG_GRID, className="ag-theme-alpine", style={"height": "520px"},
@@ -48,8 +50,7 @@ def update(search: str | None):
     crumbs = _breadcrumb(view, state)
     if view.period_id is None or view.facts.empty:
         return figures.empty_figure(lang), [], [], crumbs, t("search", lang)
-    tree = analytics.hierarchy_frame(view.facts, view.orgs, view.period_id, root_id=view.root_id)
-    fig = figures.build_hierarchy_figure(tree, lang=lang)
+    fig = charts.figure("organizations-tree", view, lang)
     table = analytics.org_table(view.facts, view.orgs, view.period_id, lang=lang)
     metrics = [m for m in GRID_METRICS if m in table.columns]
     rows = [{"id": str(int(r.org_id)), "code": r.code if isinstance(r.code, str) else "", "name": r.name,

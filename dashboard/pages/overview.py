@@ -7,11 +7,12 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
-from dashboard import analytics, figures
+from dashboard import analytics, charts, figures
 from dashboard.formatting import fmt_int, fmt_pct, fmt_points, fmt_signed
 from dashboard.narrative import report_paragraph
 from dashboard.web import context
 from dashboard.web.components import GRAPH_CONFIG
+from dashboard.web.export_menu import export_menu
 from dashboard.web.i18n import lang_of, t
 from dashboard.web.ids import Id
 from dashboard.web.state import build, parse
@@ -40,8 +41,10 @@ def layout(**_query: str) -> html.Div:
     return html.Div([
         dcc.Loading(dbc.Row(id=Id.OVW_CARDS, className="g-2 mb-3")),
         dbc.Row([
-            dbc.Col(dcc.Loading(dcc.Graph(id=Id.OVW_COMPOSITION, config=GRAPH_CONFIG)), lg=6),
-            dbc.Col(dcc.Loading(dcc.Graph(id=Id.OVW_TREND, config=GRAPH_CONFIG)), lg=6),
+            dbc.Col([dcc.Loading(dcc.Graph(id=Id.OVW_COMPOSITION, config=GRAPH_CONFIG)),
+                     export_menu("overview-composition")], lg=6),
+            dbc.Col([dcc.Loading(dcc.Graph(id=Id.OVW_TREND, config=GRAPH_CONFIG)),
+                     export_menu("overview-trend")], lg=6),
         ], className="g-2"),
         dbc.Card(dbc.CardBody([
             html.H5(id=Id.OVW_NARRATIVE + "-title"),
@@ -142,16 +145,11 @@ def _missing(v: object) -> bool:
 
 
 def _composition(view, lang):
-    by_type = analytics.totals_by_org_type(view.facts, view.orgs, metrics=["members_total"])
-    return figures.build_composition_figure(by_type[by_type["period_id"] == view.period_id], lang=lang)
+    return charts.figure("overview-composition", view, lang)
 
 
 def _trend(view, lang):
-    totals = analytics.totals_by_period(view.facts, view.orgs, metrics=["members_total"])
-    table = analytics.with_periods(totals, view.periods)
-    current = view.periods[view.periods["id"] == view.period_id].iloc[0]
-    same_kind = table[table["kind"] == current["kind"]]
-    return figures.build_membership_figure(same_kind, lang=lang)
+    return charts.figure("overview-trend", view, lang)
 
 
 def _narrative(view, lang):

@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import dash
 
-from dashboard import analytics, figures
+from dashboard import analytics, charts
 from dashboard.formatting import fmt_pct
 from dashboard.web.topic import Attention, page_layout, register
 
 dash.register_page(__name__, path="/chat-luong", title="Chất lượng", name="Chất lượng")
+CHARTS = ("quality-ratings", "quality-good")  # dashboard.charts: page and downloads alike
 PREFIX = "qua"
 
 
 def layout(**_query: str):
-    return page_layout(PREFIX)
+    return page_layout(PREFIX, CHARTS)
 
 
 def build(view, lang):
-    ratings = analytics.with_periods(analytics.rating_distribution(view.facts, view.orgs), view.periods)
-    over_years = figures.build_rating_figure(ratings, lang=lang)
-    by_type = analytics.ratios(view.facts[view.facts["period_id"] == view.period_id], orgs=view.orgs,
-                               by="org_type", only=["good_or_better_pct"], targets=view.targets)
-    good = figures.build_ratio_targets_figure(by_type, lang=lang, ratios=("good_or_better_pct",),
-                                              targets=view.targets)
+    over_years, good = (charts.figure(c, view, lang) for c in CHARTS)
     limit = view.targets.excellent_of_good_max
     check = analytics.excellent_check(view.facts, view.orgs, view.period_id, limit=limit)
     over = check[~check["ok"]] if "ok" in check.columns else check.iloc[0:0]

@@ -14,6 +14,7 @@ from dash import Input, Output, callback, dcc, html
 from dashboard import figures
 from dashboard.web import context
 from dashboard.web.components import GRAPH_CONFIG
+from dashboard.web.export_menu import export_menu
 from dashboard.web.i18n import Lang, lang_of, t
 from dashboard.web.state import parse
 from dashboard.web.view import View, resolve
@@ -30,11 +31,13 @@ class Attention:
 Builder = Callable[[View, Lang], tuple[go.Figure, go.Figure, Attention]]
 
 
-def page_layout(prefix: str) -> html.Div:
+def page_layout(prefix: str, chart_ids: tuple[str, str] | None = None) -> html.Div:
+    """Two charts side by side (each with its download menu when ``chart_ids`` names them), then the list."""
+    menus = [export_menu(c) for c in chart_ids] if chart_ids else [None, None]
     return html.Div([
         dbc.Row([
-            dbc.Col(dcc.Loading(dcc.Graph(id=f"{prefix}-left", config=GRAPH_CONFIG)), lg=6),
-            dbc.Col(dcc.Loading(dcc.Graph(id=f"{prefix}-right", config=GRAPH_CONFIG)), lg=6),
+            dbc.Col([dcc.Loading(dcc.Graph(id=f"{prefix}-left", config=GRAPH_CONFIG)), menus[0]], lg=6),
+            dbc.Col([dcc.Loading(dcc.Graph(id=f"{prefix}-right", config=GRAPH_CONFIG)), menus[1]], lg=6),
         ], className="g-2"),
         html.H6(id=f"{prefix}-list-title", className="mt-3"),
         html.Div(id=f"{prefix}-list"),
