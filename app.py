@@ -16,7 +16,14 @@ def create_app():
 
 def __getattr__(name: str):
     if name == "server":
-        return create_app().server
+        from dashboard.accounts.web import setup_hint
+
+        app = create_app()
+        link = setup_hint(app)
+        if link:  # gunicorn: the set-up path goes to the error log (prefix it with the site's address)
+            print(f"No account yet / chưa có tài khoản: open {link} (or: python app.py users add NAME --role admin)",
+                  file=sys.stderr, flush=True)
+        return app.server
     raise AttributeError(name)
 
 

@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import getpass
 import json
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -399,18 +400,36 @@ def build_parser() -> argparse.ArgumentParser:
     p = osub.add_parser("apply-mapping", parents=[common])
     p.add_argument("file")
     p.add_argument("--date", help="ngày hiệu lực cho dòng không ghi ngày / date for rows without one")
+    from dashboard.accounts.cli import add_parser as add_users_parser
+
+    add_users_parser(sub, common)
     return parser
 
 
 def cmd_serve(args: argparse.Namespace, out: Out) -> int:
     """Start the dashboard (migrating the store, and importing the sample data into an empty one)."""
     from dashboard import settings
+    from dashboard.accounts.web import setup_hint
     from dashboard.web.app import create_app
 
-    app = create_app()
     host, port = args.host or settings.get("HOST"), args.port or settings.get_int("PORT")
+    local = host in ("127.0.0.1", "localhost", "::1")
+    if local and settings.get("COOKIE_SECURE") == "auto":
+        os.environ["COOKIE_SECURE"] = "false"  # plain HTTP on this machine: a Secure cookie would never come back
+    debug = settings.get_bool("DEBUG")
+    if debug and not local:
+        out.error("DEBUG chỉ dùng khi HOST là 127.0.0.1 hoặc localhost.",
+                  "DEBUG is only allowed when HOST is 127.0.0.1 or localhost.")
+        return EXIT_UNREADABLE
+    app = create_app()
     out.line(f"Mở trình duyệt tại http://{host}:{port}/", f"Open http://{host}:{port}/ in a browser")
-    app.run(host=host, port=port, debug=False)
+    link = setup_hint(app, f"http://{host}:{port}")
+    if link:
+        out.line(f"Chưa có tài khoản nào. Tạo tài khoản quản trị đầu tiên tại: {link}\n"
+                 "(hoặc: python app.py users add TÊN --role admin)",
+                 f"No account yet. Create the first administrator at: {link}\n"
+                 "(or: python app.py users add NAME --role admin)")
+    app.run(host=host, port=port, debug=debug)
     return EXIT_OK
 
 
@@ -418,7 +437,14 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Out], int]] = {
     "serve": cmd_serve,
     "db": cmd_db, "import": cmd_import, "batches": cmd_batches, "show": cmd_show, "rollback": cmd_rollback,
     "lock": cmd_lock, "unlock": cmd_lock, "completeness": cmd_completeness, "orgs": cmd_orgs,
+    "users": lambda args, out: _users(args, out),
 }
+
+
+def _users(args: argparse.Namespace, out: Out) -> int:
+    from dashboard.accounts.cli import cmd_users
+
+    return cmd_users(args, out, _actor(args))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
