@@ -324,6 +324,45 @@ def _orgs_change(conn, reg: reg_ops.Registry, args: argparse.Namespace, actor: s
     raise ValueError(args.action)
 
 
+def cmd_export(args: argparse.Namespace, out: Out) -> int:
+    """A chart image, a table, the report pack or an import template, for scheduled use."""
+    from dashboard.exports import images, service
+    from dashboard.exports.common import ExportError
+    from dashboard.web.data import DataService
+    from dashboard.web.state import ViewState
+
+    fmt = args.format or {"chart": "png", "table": "xlsx", "report": "docx", "template": "xlsx"}[args.what]
+    state = ViewState(period=args.period, org=args.org, lang=args.lang)
+    try:
+        snap = DataService(_engine()).snapshot()
+        if args.what in ("chart", "table") and not args.chart:
+            raise ExportError("chart_required", "Hãy chọn biểu đồ bằng --chart ID.", "Choose a chart with --chart ID.")
+        if args.what == "chart":
+            made = service.chart(snap, state, args.chart, fmt)
+        elif args.what == "table":
+            made = service.table(snap, state, args.chart, fmt)
+        elif args.what == "report":
+            made = service.report_pack(snap, state, fmt, args.chart)
+        else:
+            if fmt != "xlsx":
+                raise ExportError("format_unknown", "Mẫu nhập chỉ có dạng xlsx.", "Templates are xlsx only.")
+            made = service.import_template(snap, state, args.metrics.split(",") if args.metrics else None)
+    except ExportError as error:
+        out.error(error.message_vi, error.message_en)
+        return EXIT_UNREADABLE if error.code in ("format_unknown", "chart_required", "period_invalid") else EXIT_REFUSED
+    finally:
+        images.stop()
+    path = Path(args.output)
+    try:
+        path.write_bytes(made.data)
+    except OSError as error:
+        out.error(f"Không ghi được {path}: {error.strerror}.", f"Cannot write {path}: {error.strerror}.")
+        return EXIT_UNREADABLE
+    out.json({"file": str(path), "bytes": len(made.data), "name": made.name, "format": fmt})
+    out.line(f"Đã ghi {path} ({format_value(len(made.data))} byte).", f"Wrote {path} ({len(made.data):,} bytes).")
+    return EXIT_OK
+
+
 # --- parser ----------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
@@ -366,6 +405,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("completeness", parents=[common], help="tổ chức đã/chưa báo cáo / who has reported")
     p.add_argument("period")
     p.add_argument("--scope")
+
+    p = sub.add_parser("export", parents=[common], help="xuất biểu đồ, bảng, báo cáo, mẫu nhập / exports")
+    p.add_argument("what", choices=("report", "chart", "table", "template"))
+    p.add_argument("--period", help="kỳ báo cáo (mặc định: kỳ mới nhất) / period id (default: the latest)")
+    p.add_argument("--org", help="mã tổ chức: chỉ phần này của cây / organization code (its subtree)")
+    p.add_argument("--chart", help="mã biểu đồ (report: nhiều mã cách nhau dấu phẩy) / chart id(s)")
+    p.add_argument("--metrics", help="template: chỉ tiêu, cách nhau dấu phẩy / metric ids, comma-separated")
+    p.add_argument("--format", choices=("docx", "pptx", "xlsx", "csv", "png", "svg", "pdf", "zip"))
+    p.add_argument("-o", "--output", required=True, help="tệp ghi ra / output file")
 
     orgs = sub.add_parser("orgs", help="tổ chức và sắp xếp lại / organizations and restructuring")
     osub = orgs.add_subparsers(dest="action", required=True)
@@ -437,6 +485,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Out], int]] = {
     "serve": cmd_serve,
     "db": cmd_db, "import": cmd_import, "batches": cmd_batches, "show": cmd_show, "rollback": cmd_rollback,
     "lock": cmd_lock, "unlock": cmd_lock, "completeness": cmd_completeness, "orgs": cmd_orgs,
+    "export": cmd_export,
     "users": lambda args, out: _users(args, out),
 }
 
