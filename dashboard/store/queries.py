@@ -10,8 +10,9 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from dashboard.store.registry import Registry, successor_shares
 from dashboard.store.schema import facts, import_batches, organizations, periods
@@ -35,31 +36,81 @@ def organizations_frame(conn: Connection) -> pd.DataFrame:
     return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in organizations.columns])
 
 
+_NULL = -(2 ** 62)  # stands for NULL in the integer matrix current_values fetches (counts are never this)
+
+
 def current_values(conn: Connection, period_ids: list[int] | None = None, org_ids: list[int] | None = None,
-                   *, batch_ids: list[int] | None = None) -> pd.DataFrame:
+                   *, batch_ids: list[int] | None = None, keys: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per (org_id, period_id): for each metric the value of the latest committed import reporting it.
 
-    With ``batch_ids`` only those imports count ("as submitted" in those files).
+    With ``batch_ids`` only those imports count ("as submitted" in those files); with ``keys`` (a frame of
+    org_id, period_id) only those pairs are returned. Rows come sorted by (org_id, period_id).
+
+    Fetched as one integer matrix (NULL written as a sentinel by the database), so a national store's
+    million rows become a frame without a Python object per value.
     """
     f = facts.c
-    query = (select(f.org_id, f.period_id, f.batch_id, *[f[m] for m in METRIC_IDS])
+    query = (select(f.org_id, f.period_id, f.batch_id,
+                    *[func.coalesce(f[m], _NULL).label(m) for m in METRIC_IDS])
              .join(import_batches, import_batches.c.id == f.batch_id)
              .where(import_batches.c.status == COMMITTED))
+    if keys is not None:
+        period_ids = sorted({int(p) for p in keys["period_id"]})
+        org_ids = sorted({int(o) for o in keys["org_id"]})
     if period_ids is not None:
         query = query.where(f.period_id.in_(period_ids))
     if batch_ids is not None:
         query = query.where(f.batch_id.in_(batch_ids))
     if org_ids is not None and len(org_ids) <= 5_000:
         query = query.where(f.org_id.in_(org_ids))
-    rows = conn.execute(query.order_by(f.batch_id.desc())).all()
-    frame = pd.DataFrame(rows, columns=["org_id", "period_id", "batch_id", *METRIC_IDS])
+    result = conn.execute(query)
+    rows = result.cursor.fetchall() if result.cursor is not None else []  # plain tuples, no Row objects
+    width = 3 + len(METRIC_IDS)
+    matrix = np.array(rows, dtype=np.int64).reshape(-1, width) if rows else np.zeros((0, width), dtype=np.int64)
+    del rows
     if org_ids is not None and len(org_ids) > 5_000:
-        frame = frame[frame["org_id"].isin(org_ids)]
-    if frame.empty:
-        return frame.drop(columns=["batch_id"]).astype({m: "Int64" for m in METRIC_IDS})
-    # newest import first: first() takes, column by column, the newest value that is not missing
-    out = frame.drop(columns=["batch_id"]).groupby(["org_id", "period_id"], sort=True).first().reset_index()
-    return out.astype({m: "Int64" for m in METRIC_IDS})
+        matrix = matrix[np.isin(matrix[:, 0], np.asarray(org_ids, dtype=np.int64))]
+    if keys is not None and len(matrix):
+        wanted = pd.MultiIndex.from_arrays([keys["org_id"].astype("int64"), keys["period_id"].astype("int64")])
+        got = pd.MultiIndex.from_arrays([matrix[:, 0], matrix[:, 1]])
+        matrix = matrix[got.isin(wanted)]
+    return _latest_per_metric(matrix)
+
+
+def _latest_per_metric(matrix: np.ndarray) -> pd.DataFrame:
+    """Rows of (org_id, period_id, batch_id, metrics…) → one row per (org_id, period_id) holding, metric by
+    metric, the value of the newest batch that has one."""
+    # newest batch first within each (org, period)
+    order = np.lexsort((-matrix[:, 2], matrix[:, 1], matrix[:, 0]))
+    matrix = matrix[order]
+    values = matrix[:, 3:]
+    if len(matrix) > 1:
+        same = (matrix[1:, 0] == matrix[:-1, 0]) & (matrix[1:, 1] == matrix[:-1, 1])
+    else:
+        same = np.zeros(0, dtype=bool)
+    starts = np.flatnonzero(np.concatenate(([True], ~same))) if len(matrix) else np.zeros(0, dtype=np.int64)
+    if len(starts) == len(matrix):  # one import per (org, period): nothing to combine
+        out_values = values
+    else:
+        # the first non-NULL per group and column: walk the groups' later rows only where the first is NULL
+        out_values = values[starts].copy()
+        group = np.cumsum(np.concatenate(([True], ~same))) - 1
+        for col in range(values.shape[1]):
+            missing = out_values[:, col] == _NULL
+            if not missing.any():
+                continue
+            present = values[:, col] != _NULL
+            candidates = np.flatnonzero(present & missing[group])
+            if candidates.size:
+                groups, first = np.unique(group[candidates], return_index=True)
+                out_values[groups, col] = values[candidates[first], col]
+    keys = matrix[starts, :2]
+    data: dict[str, object] = {"org_id": keys[:, 0], "period_id": keys[:, 1]}
+    for i, metric in enumerate(METRIC_IDS):
+        column = out_values[:, i]
+        mask = column == _NULL
+        data[metric] = pd.arrays.IntegerArray(np.where(mask, 0, column), mask)
+    return pd.DataFrame(data)
 
 
 def values_by_org(frame: pd.DataFrame) -> dict[tuple[int, int], dict[str, int]]:
