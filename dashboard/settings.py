@@ -27,6 +27,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_UPLOAD_MB", "64", "the largest file accepted for import, in MB"),
     Setting("HOST", "127.0.0.1", "the address `python app.py` serves on"),
     Setting("PORT", "8050", "the port `python app.py` serves on"),
+    Setting("SNAPSHOT_CACHE_DIR", "", "folder where the dashboard keeps a copy of the figures it shows, so a "
+                                      "restart is quick; empty means data/cache next to DATABASE_PATH; off "
+                                      "disables it"),
     Setting("BROWSER_PATH", "/usr/bin/chromium", "the Chromium that kaleido drives to draw chart images"),
     Setting("EXPORT_SOURCE", "", "the source named under exported charts and tables; empty means "
                                  "\"Ban Tổ chức\" and the top organization's name"),
@@ -81,3 +84,10 @@ def database_url() -> str:
     if url:
         return url
     return "sqlite:///" + str(Path(get("DATABASE_PATH")).resolve())
+
+
+def snapshot_cache_dir() -> Path | None:
+    value = get("SNAPSHOT_CACHE_DIR")
+    if value.strip().lower() == "off":
+        return None
+    return Path(value) if value else Path(get("DATABASE_PATH")).resolve().parent / "cache"

@@ -301,3 +301,51 @@ def test_web014_targets_set_in_the_dialog_travel_in_the_url_and_change_the_targe
     target_line = next(tr for tr in admissions["data"] if tr.get("mode") == "lines" or tr.get("type") == "scatter")
     # 5% a year of 153 members over a quarter: 153 × 0,05 × 3/12 = 1,9125
     assert any(abs(y - 1.9125) < 1e-6 for y in target_line["y"] if y is not None)
+
+
+def test_web015_snapshot_follows_imports_and_rollbacks_by_delta_and_from_disk(tmp_path):
+    """The data service re-reads only what changed, and a restarted one starts from its copy on disk;
+    every way gives exactly the figures a full read of the store gives."""
+    from dashboard.store import queries
+    from dashboard.web.data import DataService
+
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'snap.sqlite3'}")
+    db.upgrade(engine)
+    with db.write_transaction(engine) as conn:
+        create_org(conn, Registry.load(conn), name="Đảng bộ Khối Thử", code="KHOI", org_type=None, parent_id=None)
+    options = imports.ImportOptions(create_orgs=True, actor="test")
+    imports.import_file(engine, report("BÁO CÁO QUÝ I NĂM 2024", Q1), "q1.xlsx", options, dry_run=False)
+    service = DataService(engine, tmp_path / "cache")
+
+    def full():
+        with db.read_transaction(engine) as conn:
+            return queries.current_values(conn)
+
+    first = service.snapshot()
+    assert service.last_refresh == "full" and list(first.facts["members_total"]) == [100, 50]
+    corrected = [list(r) for r in Q1]
+    corrected[1][4] = 55  # B's members corrected in a second file
+    second = imports.import_file(engine, report("BÁO CÁO QUÝ I NĂM 2024", corrected), "q1b.xlsx", options,
+                                 dry_run=False)
+    snap = service.snapshot()
+    assert service.last_refresh == "delta"
+    assert list(snap.facts["members_total"]) == [100, 55]
+    imports.rollback(engine, second.batch_id, "test")
+    snap = service.snapshot()
+    assert service.last_refresh == "delta" and list(snap.facts["members_total"]) == [100, 50]
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(snap.facts, full())
+    # a new process: starts from the disk copy, then catches up with an import made meanwhile
+    imports.import_file(engine, report("BÁO CÁO QUÝ II NĂM 2024", Q2), "q2.xlsx", options, dry_run=False)
+    restarted = DataService(engine, tmp_path / "cache")
+    snap = restarted.snapshot()
+    assert restarted.last_refresh == "delta"
+    pd.testing.assert_frame_equal(snap.facts, full())
+    # a damaged copy is ignored, never trusted
+    cache_file = next((tmp_path / "cache").glob("snapshot-*.npz"))
+    cache_file.write_bytes(b"not a zip")
+    again = DataService(engine, tmp_path / "cache")
+    pd.testing.assert_frame_equal(again.snapshot().facts, full())
+    assert again.last_refresh == "full"
+    engine.dispose()

@@ -14,6 +14,7 @@ from dash import ALL, Dash, Input, Output, State, callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 from sqlalchemy import Engine
 
+from dashboard import settings
 from dashboard.accounts import web as accounts
 from dashboard.analytics import DEFAULT_TARGETS
 from dashboard.store import db
@@ -32,12 +33,16 @@ PAGES = (("page_overview", "/"), ("page_admissions", "/phat-trien-dang-vien"), (
          ("page_orgs", "/to-chuc"), ("page_data", "/du-lieu"))
 
 
-def create_app(engine: Engine | None = None, *, sample_data: bool = True) -> Dash:
-    engine = engine or db.make_engine()
+def create_app(engine: Engine | None = None, *, sample_data: bool = True, snapshot_cache: Path | None = None) -> Dash:
+    """The app on ``engine`` (default: the configured store, with the figures' copy on disk that
+    SNAPSHOT_CACHE_DIR names; with an explicit engine, only where ``snapshot_cache`` says)."""
+    if engine is None:
+        engine = db.make_engine()
+        snapshot_cache = snapshot_cache or settings.snapshot_cache_dir()
     db.upgrade(engine)
     if sample_data:
         ensure_sample_data(engine)
-    context.configure(engine, DataService(engine))
+    context.configure(engine, DataService(engine, snapshot_cache))
     app = Dash(
         __name__,
         use_pages=True,
