@@ -23,6 +23,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 
 from dashboard.store import db, imports
 from dashboard.store.registry import Registry, create_org
+from tests import auth
 from tests.builders import simple_report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,10 +75,12 @@ def server(tmp_path_factory) -> Iterator[str]:
     options = imports.ImportOptions(create_orgs=True, actor="test")
     imports.import_file(engine, report("BÁO CÁO QUÝ I NĂM 2024", Q1), "q1.xlsx", options, dry_run=False)
     imports.import_file(engine, report("BÁO CÁO QUÝ II NĂM 2024", Q2), "q2.xlsx", options, dry_run=False)
+    auth.create_user(engine, "admin", "admin")
     engine.dispose()
 
     log_path = folder / "server.log"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+           "COOKIE_SECURE": "false"}  # plain HTTP
     with log_path.open("wb") as log:
         proc = subprocess.Popen([sys.executable, "-c", SERVE, url], cwd=ROOT, env=env, stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=log)
@@ -112,6 +115,9 @@ def context(browser: Browser, server: str) -> Iterator[BrowserContext]:
     """One browser profile for the module, so the app's scripts (plotly.js, AG Grid) are fetched once."""
     ctx = browser.new_context(base_url=server, viewport={"width": 1400, "height": 1000}, locale="vi-VN")
     ctx.set_default_timeout(TIMEOUT_MS)
+    login = ctx.new_page()
+    auth.login_page(login, "admin")
+    login.close()
     yield ctx
     ctx.close()
 

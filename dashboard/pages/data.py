@@ -15,11 +15,14 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard import settings
+from dashboard.accounts import scope as access
+from dashboard.accounts import web as accounts
 from dashboard.formatting import fmt_int
 from dashboard.store import db, imports, queries
 from dashboard.web import context
 from dashboard.web.i18n import lang_of, t
 from dashboard.web.ids import Id
+from dashboard.web.parsing import load_isolated
 from dashboard.web.state import parse
 from dashboard.web.view import resolve
 from loaders.model import UnreadableFileError
@@ -27,7 +30,8 @@ from loaders.model import UnreadableFileError
 dash.register_page(__name__, path="/du-lieu", title="Dữ liệu — Thống kê đảng viên", name="Dữ liệu")
 
 UPLOADS = Path(tempfile.gettempdir()) / "thongke-uploads"
-ACTOR = "web"  # until accounts exist (the security issue), imports from the page are signed "web"
+NO_RIGHT = ("Tài khoản của bạn chỉ được xem, không được nhập hay hoàn tác số liệu.",
+            "Your account may only view figures, not import or roll them back.")
 
 
 def layout(lang: str | None = None, **_query: str) -> html.Div:
@@ -69,8 +73,35 @@ def translate(search):
             t("completeness", lang))
 
 
-def _options(create, accept) -> imports.ImportOptions:
-    return imports.ImportOptions(create_orgs=bool(create), accept_warnings=bool(accept), actor=ACTOR)
+def _options(create, accept, user) -> imports.ImportOptions:
+    """The signed-in user's import: signed with their name, limited to their scope (an admin's: anywhere)."""
+    return imports.ImportOptions(create_orgs=bool(create), accept_warnings=bool(accept), actor=user.name,
+                                 scope_ids=user.scope)
+
+
+def _editor(action: str, lang: str):
+    """The signed-in user if they may import and roll back; otherwise None, with the refusal logged."""
+    user = accounts.user()
+    if user is None or not user.can_edit:
+        accounts.forbid(action, "viewer")
+        return None
+    return user
+
+
+def _no_right(lang: str) -> dbc.Alert:
+    return dbc.Alert(NO_RIGHT[1] if lang == "en" else NO_RIGHT[0], color="danger")
+
+
+def _upload_path(user, token: str) -> Path:
+    """A pending upload belongs to the user who checked it: another user's token finds nothing."""
+    return UPLOADS / f"{user.id}-{token}"
+
+
+def _file_name(filename: str | None) -> str:
+    """The name shown and stored: no folders (``../../x.xlsx`` is ``x.xlsx``), no control characters."""
+    name = Path(str(filename or "upload").replace("\\", "/")).name
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    return name[:200] or "upload"
 
 
 def _decode(contents: str) -> bytes:
@@ -92,20 +123,26 @@ def check(contents, create, accept, filename, search):
     if not contents:
         raise PreventUpdate
     lang = lang_of(parse(search).lang)
-    name = Path(filename or "upload").name[:200]
+    user = _editor("upload", lang)
+    if user is None:
+        return _no_right(lang), None, True
+    name = _file_name(filename)
     try:
         data = _decode(contents)
     except (ValueError, binascii.Error):
         mb = settings.get("MAX_UPLOAD_MB")
+        accounts.audit("upload_refused", name, {"code": "too_large_or_damaged"})
         return dbc.Alert(f"Tệp quá lớn hoặc hỏng (tối đa {mb} MB)." if lang == "vi" else
                          f"The file is too large or damaged (at most {mb} MB).", color="danger"), None, True
     try:
-        result = imports.import_file(context.engine(), data, name, _options(create, accept), dry_run=True)
+        result = imports.import_file(context.engine(), data, name, _options(create, accept, user), dry_run=True,
+                                     loader=load_isolated)
     except UnreadableFileError as error:
+        accounts.audit("upload_refused", name, {"code": error.code, "size": len(data)})
         return dbc.Alert(error.message(lang), color="danger"), None, True
     token = secrets.token_hex(16)
-    UPLOADS.mkdir(parents=True, exist_ok=True)
-    (UPLOADS / token).write_bytes(data)
+    UPLOADS.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _upload_path(user, token).write_bytes(data)
     ok = result.status == "dry_run" and not result.errors and (not result.warnings or accept)
     return _report(result, lang), {"token": token, "name": name} if ok else None, not ok
 
@@ -147,13 +184,18 @@ def confirm(n_clicks, pending, create, accept, search):
     if not n_clicks or not pending:
         raise PreventUpdate
     lang = lang_of(parse(search).lang)
-    token = str(pending.get("token", ""))
-    path = UPLOADS / token
-    if not token.isalnum() or not path.exists():
+    user = _editor("import", lang)
+    if user is None:
+        return _no_right(lang), True
+    token = str(pending.get("token", "")) if isinstance(pending, dict) else ""
+    if not token.isalnum() or len(token) != 32 or not _upload_path(user, token).exists():
         raise PreventUpdate
+    path = _upload_path(user, token)
     try:
-        result = imports.import_file(context.engine(), path.read_bytes(), pending["name"], _options(create, accept),
-                                     dry_run=False)
+        result = imports.import_file(context.engine(), path.read_bytes(), _file_name(pending.get("name")),
+                                     _options(create, accept, user), dry_run=False, loader=load_isolated)
+    except UnreadableFileError as error:
+        return dbc.Alert(error.message(lang), color="danger"), True
     except imports.ImportRefused as refused:
         return dbc.Alert(f"{t('refused', lang)}: {refused.message_en if lang == 'en' else refused.message_vi}",
                          color="danger"), True
@@ -179,11 +221,16 @@ def ask_rollback(rollbacks, _no, _done, search):
     lang = lang_of(parse(search).lang)
     trigger = ctx.triggered_id
     texts = (t("rollback_title", lang), t("rollback_yes", lang), t("cancel", lang))
-    if not (isinstance(trigger, dict) and any(rollbacks)):
+    user = _editor("rollback", lang) if isinstance(trigger, dict) and any(rollbacks) else None
+    if user is None:
         return False, None, texts[0], None, texts[1], texts[2]
     batch_id = int(trigger["index"])
+    within = None if user.scope is None else set(context.snapshot().orgs["id"])
     with db.read_transaction(context.engine()) as conn:
         info = queries.batch(conn, batch_id)
+        if info is not None and not access.may_see(conn, user, within, info):
+            accounts.forbid(f"rollback #{batch_id}", "outside_scope")
+            info = None
     if info is None:
         raise PreventUpdate
     question = t("rollback_question", lang, n=batch_id, file=info["file_name"],
@@ -200,9 +247,13 @@ def do_rollback(n_clicks, batch_id, search):
     lang = lang_of(parse(search).lang)
     if not n_clicks or batch_id is None:
         raise PreventUpdate
+    user = _editor("rollback", lang)
+    if user is None:
+        return _no_right(lang)
     try:
-        imports.rollback(context.engine(), int(batch_id), ACTOR)
+        imports.rollback(context.engine(), int(batch_id), user.name, within=user.scope)
     except imports.ImportRefused as refused:
+        accounts.audit("rollback_refused", f"#{batch_id}", {"reason": refused.message_en})
         return dbc.Alert(f"{t('refused', lang)}: {refused.message_en if lang == 'en' else refused.message_vi}",
                          color="danger", dismissable=True)
     except db.StoreBusy as busy:
@@ -216,21 +267,25 @@ def do_rollback(n_clicks, batch_id, search):
 )
 def batches(search, _result, _rolled_back):
     lang = lang_of(parse(search).lang)
+    user = accounts.user()
+    snap = context.snapshot()
+    within = None if user is None or user.scope is None else set(snap.orgs["id"])
     with db.read_transaction(context.engine()) as conn:
-        rows = queries.batches(conn)
+        rows = access.visible_batches(conn, user, within) if user is not None else []
+    editor = user is not None and user.can_edit
     table = dbc.Table([html.Tbody([html.Tr([
         html.Td(f"#{b['id']}"), html.Td(b["file_name"]), html.Td(", ".join(b["periods"])),
         html.Td(fmt_int(b["organizations"], lang)), html.Td(b["created_by"]),
         html.Td(f"{b['created_at']:%d/%m/%Y %H:%M}"),
         html.Td(dbc.Button(t("rollback", lang), size="sm", color="secondary", outline=True,
                            id={"type": Id.DATA_BATCHES + "-rollback", "index": b["id"]})
-                if b["status"] == "committed" else html.Span(b["status"])),
+                if b["status"] == "committed" and editor else html.Span(b["status"])),
     ]) for b in reversed(rows)])], size="sm", striped=True)
-    view = resolve(context.snapshot(), parse(search))
+    view = resolve(snap, parse(search))
     if view.period_code is None:
         return table, html.P(t("no_data", lang))
     with db.read_transaction(context.engine()) as conn:
-        c = queries.completeness(conn, view.period_code, view.root_id)
+        c = access.completeness(conn, view.period_code, access.completeness_roots(view.root_id, snap.scope))
     completeness = html.Div([
         html.P(f"{view.period_label}: {t('reported', lang)} {len(c.reported)}/{len(c.expected)}"),
         html.Ul([html.Li(o["name"]) for o in c.missing[:200]]) if c.missing else None,

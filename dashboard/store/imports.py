@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +52,8 @@ class ImportOptions:
     create_orgs: bool = False  # create organizations the registry does not know yet
     accept_warnings: bool = False  # commit although there are warnings (never with errors)
     scope_id: int | None = None  # match and create organizations under this one (None: anywhere)
+    # or under these (a user's scope: several subtrees); an empty set allows nothing
+    scope_ids: frozenset[int] | None = None
     actor: str = "cli"
     column_map: dict[str, str] | str | None = None
 
@@ -138,7 +140,7 @@ class ImportResult:
 
 
 def import_file(engine: Engine, data: bytes, file_name: str, options: ImportOptions | None = None, *,
-                dry_run: bool = True) -> ImportResult:
+                dry_run: bool = True, loader: Callable[..., LoadResult] = load) -> ImportResult:
     """Check a file against the store; unless ``dry_run``, write it in one transaction.
 
     Raises ``UnreadableFileError`` (a file that cannot be read), ``ImportRefused`` (nothing written) and
@@ -147,7 +149,8 @@ def import_file(engine: Engine, data: bytes, file_name: str, options: ImportOpti
     options = options or ImportOptions()
     started = time.perf_counter()
     sha = hashlib.sha256(data).hexdigest()
-    loaded = load(data, filename=file_name, period=options.period, column_map=options.column_map)
+    # ``loader``: the web page reads uploads in a separate process with a time limit (dashboard.web.parsing)
+    loaded = loader(data, filename=file_name, period=options.period, column_map=options.column_map)
     result = ImportResult(file_name=file_name, sha256=sha, size=len(data), format=loaded.format)
     result.issues.extend(loaded.issues)
     result.seconds["read"] = time.perf_counter() - started
@@ -206,12 +209,14 @@ def _plan(conn: Connection, loaded: LoadResult, options: ImportOptions, result: 
         result.status, result.duplicate_of = "duplicate", dup
         return
     reg = Registry.load(conn)
-    scope = reg.subtree(options.scope_id)
-    scope_label = reg.orgs[options.scope_id].label if options.scope_id in reg.orgs else ""
-    default_parent = options.scope_id
-    if default_parent is None and len(reg.roots()) == 1:
+    tops = _scope_tops(reg, options)
+    restricted = tops is not None
+    scope = set().union(*(reg.subtree(t) for t in tops)) if tops is not None else reg.subtree(None)
+    scope_label = ", ".join(reg.orgs[t].label for t in sorted(tops or ()))
+    default_parent = tops[0] if tops is not None and len(tops) == 1 else None
+    if not restricted and len(reg.roots()) == 1:
         default_parent = reg.roots()[0].id
-    matcher = _Matcher(reg, scope, scope_label, default_parent, options.create_orgs, result)
+    matcher = _Matcher(reg, scope, scope_label, default_parent, options.create_orgs, result, restricted=restricted)
     sheet_index: dict[str, int] = {}
     for pdata in loaded.periods:
         if pdata.period is None:
@@ -241,6 +246,15 @@ def _plan(conn: Connection, loaded: LoadResult, options: ImportOptions, result: 
     result.new_orgs = list(matcher.new.values())
     result.sheets = _sheets(loaded, sheet_index)
     _diff(conn, result)
+
+
+def _scope_tops(reg: Registry, options: ImportOptions) -> list[int] | None:
+    """The organizations whose subtrees this import may touch (None: anywhere)."""
+    if options.scope_ids is not None:
+        return sorted(i for i in options.scope_ids if i in reg.orgs)
+    if options.scope_id is not None:
+        return [options.scope_id]
+    return None
 
 
 def _sheets(loaded: LoadResult, index: dict[str, int]) -> list[dict]:
@@ -277,8 +291,8 @@ class _Matcher:
     """Organizations in the file → the registry: by code, else by name within the scope; never a guess."""
 
     def __init__(self, reg: Registry, scope: set[int], scope_label: str, default_parent: int | None,
-                 create: bool, result: ImportResult) -> None:
-        self.reg, self.scope, self.scope_label = reg, scope, scope_label
+                 create: bool, result: ImportResult, *, restricted: bool = False) -> None:
+        self.reg, self.scope, self.scope_label, self.restricted = reg, scope, scope_label, restricted
         self.default_parent, self.create, self.result = default_parent, create, result
         self.new: dict[str, NewOrg] = {}
         # indexes of ``new`` (a scan of it per row made planning quadratic): insertion order, first key per code
@@ -325,7 +339,11 @@ class _Matcher:
         if not self.create:
             self._issue("org_not_found", rec)
             return None, None
-        return None, self._plan_new(rec)
+        key = self._plan_new(rec)
+        if key is None:  # a restricted import cannot place it inside its scope
+            self._issue("org_outside_scope", rec, scope=self.scope_label)
+            return None, None
+        return None, key
 
     def _parent_is(self, org: Org, parent_norm: str) -> bool:
         parent = self.reg.orgs.get(org.parent_id) if org.parent_id else None
@@ -337,7 +355,7 @@ class _Matcher:
             self._issue("org_ended", rec, value=org.valid_to.strftime("%d/%m/%Y"))
         return org.id
 
-    def _plan_new(self, rec: OrgRecord) -> str:
+    def _plan_new(self, rec: OrgRecord) -> str | None:
         key = f"code:{code_key(rec.code)}" if rec.code else f"name:{normalize_name(rec.name)}|" \
                                                              f"{normalize_name(rec.parent or '')}"
         if key in self.new:
@@ -349,6 +367,8 @@ class _Matcher:
         else:
             new.parent_id = self.default_parent
             new.parent_label = self.reg.orgs[self.default_parent].label if self.default_parent else None
+        if self.restricted and new.parent_key is None and new.parent_id not in self.scope:
+            return None  # it would land outside the scope (or at the top of the tree)
         self._add_new(key, new)
         return key
 
@@ -374,6 +394,8 @@ class _Matcher:
             planned_key = min(found, key=self._position.__getitem__)
             new.parent_key, new.parent_label = planned_key, self.new[planned_key].name
             return
+        if self.restricted and self.default_parent is None:
+            return  # nowhere inside the scope to put the new parent: the caller refuses the organization
         parent = NewOrg(key=pkey, name=parent_ref, code=None, org_type=None, parent_id=self.default_parent,
                         parent_label=self.reg.orgs[self.default_parent].label if self.default_parent else None)
         self._add_new(pkey, parent)
@@ -457,13 +479,20 @@ def _bulk_insert(conn: Connection, rows: list[tuple]) -> None:
 
 
 # --- after an import -------------------------------------------------------------------------
-def rollback(engine: Engine, batch_id: int, actor: str) -> dict:
+def rollback(engine: Engine, batch_id: int, actor: str, *, within: frozenset[int] | None = None) -> dict:
     """Undo a committed import exactly: its values go, the earlier ones show again, organizations it
-    created (and nothing else uses) go too. The batch's record stays, marked rolled back."""
+    created (and nothing else uses) go too. The batch's record stays, marked rolled back.
+
+    ``within``: the tops of the subtrees the actor may change (None: anywhere); a batch that touched any
+    organization outside them is refused.
+    """
     with db.write_transaction(engine) as conn:
         row = conn.execute(select(import_batches).where(import_batches.c.id == batch_id)).mappings().first()
         if row is None:
             raise ImportRefused(f"Không có lần nhập số {batch_id}.", f"There is no import number {batch_id}.")
+        if within is not None and not batch_orgs(conn, batch_id) <= _subtrees(conn, within):
+            raise ImportRefused(f"Lần nhập số {batch_id} có số liệu của tổ chức ngoài phạm vi của bạn.",
+                                f"Import {batch_id} holds figures of organizations outside your scope.")
         if row["status"] != COMMITTED:
             raise ImportRefused(f"Lần nhập số {batch_id} đã được hoàn tác trước đó.",
                                 f"Import {batch_id} was already rolled back.")
@@ -481,6 +510,18 @@ def rollback(engine: Engine, batch_id: int, actor: str) -> dict:
         audit(conn, actor, "rollback", row["file_name"], {"batch_id": batch_id, "rows": removed_rows,
                                                            "removed_orgs": removed_orgs})
     return {"batch_id": batch_id, "rows": removed_rows, "removed_orgs": removed_orgs}
+
+
+def batch_orgs(conn: Connection, batch_id: int) -> set[int]:
+    """The organizations a batch wrote figures for or created."""
+    rows = set(conn.execute(select(facts.c.org_id).where(facts.c.batch_id == batch_id).distinct()).scalars())
+    return rows | set(conn.execute(select(organizations.c.id).where(
+        organizations.c.created_batch_id == batch_id)).scalars())
+
+
+def _subtrees(conn: Connection, tops: frozenset[int]) -> set[int]:
+    reg = Registry.load(conn)
+    return set().union(*(reg.subtree(t) for t in tops if t in reg.orgs))
 
 
 def _remove_unused(conn: Connection, org_ids: list[int]) -> int:
