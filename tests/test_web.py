@@ -343,8 +343,8 @@ def test_web015_snapshot_follows_imports_and_rollbacks_by_delta_and_from_disk(tm
     assert restarted.last_refresh == "delta"
     pd.testing.assert_frame_equal(snap.facts, full())
     # a damaged copy is ignored, never trusted
-    cache_file = next((tmp_path / "cache").glob("snapshot-*.npz"))
-    cache_file.write_bytes(b"not a zip")
+    cache_file = next((tmp_path / "cache").glob("snapshot-*/values.npy"))
+    cache_file.write_bytes(b"not an array")
     again = DataService(engine, tmp_path / "cache")
     pd.testing.assert_frame_equal(again.snapshot().facts, full())
     assert again.last_refresh == "full"

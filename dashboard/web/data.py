@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import threading
-import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -184,37 +183,45 @@ class DataService:
             return None
         url = self.engine.url.render_as_string(hide_password=True)
         tag = hashlib.sha256(url.encode()).hexdigest()[:12]
-        return Path(self.cache_dir) / f"snapshot-{tag}.npz"
+        return Path(self.cache_dir) / f"snapshot-{tag}"
 
     def _from_disk(self) -> Snapshot | None:
-        """The figures kept on disk by an earlier run, if they are readable and of this catalogue."""
+        """The figures kept on disk by an earlier run, if they are readable, whole and of this catalogue."""
         path = self._cache_path()
-        if path is None or not path.exists():
+        if path is None or not (path / "meta.json").exists():
             return None
         try:
-            with np.load(path, allow_pickle=False) as saved:
-                meta = json.loads(str(saved["meta"]))
-                if meta.get("format") != CACHE_FORMAT or meta.get("metrics") != list(METRIC_IDS):
-                    return None
-                frame = _frame_from_matrix(saved["keys"], saved["values"])
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-            return None  # a damaged or foreign file: rebuild from the store
+            meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+            if meta.get("format") != CACHE_FORMAT or meta.get("metrics") != list(METRIC_IDS):
+                return None
+            keys = np.load(path / "keys.npy", allow_pickle=False)
+            values = np.load(path / "values.npy", allow_pickle=False)
+            if keys.shape != (meta["rows"], 2) or values.shape != (len(METRIC_IDS), meta["rows"]):
+                return None
+            frame = _frame_from_matrix(keys, values)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # a damaged or foreign copy: rebuild from the store
         batches = {int(k): v for k, v in meta["batches"].items()}
         empty = pd.DataFrame()
         return Snapshot(version=-1, facts=frame, orgs=empty, periods=empty, sample_only=False, batches=batches)
 
     def _to_disk(self, snap: Snapshot) -> None:
+        """Write the copy: arrays first, ``meta.json`` (naming the row count) last, each replaced atomically."""
         path = self._cache_path()
         if path is None:
             return
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.mkdir(parents=True, exist_ok=True)
+            (path / "meta.json").unlink(missing_ok=True)  # no meta: no copy, while the arrays change
             keys, values = _matrix_from_frame(snap.facts)
-            meta = json.dumps({"format": CACHE_FORMAT, "metrics": list(METRIC_IDS),
-                               "batches": {str(k): v for k, v in snap.batches.items()}})
-            tmp = path.with_suffix(".tmp.npz")
-            np.savez(tmp, keys=keys, values=values, meta=np.array(meta))
-            os.replace(tmp, path)
+            for name, array in (("keys", keys), ("values", values)):
+                with open(path / f"{name}.tmp", "wb") as out:
+                    np.save(out, array, allow_pickle=False)
+                os.replace(path / f"{name}.tmp", path / f"{name}.npy")
+            meta = {"format": CACHE_FORMAT, "metrics": list(METRIC_IDS), "rows": len(keys),
+                    "batches": {str(k): v for k, v in snap.batches.items()}}
+            (path / "meta.tmp").write_text(json.dumps(meta), encoding="utf-8")
+            os.replace(path / "meta.tmp", path / "meta.json")
         except OSError:
             pass  # the copy on disk only saves time; the snapshot in memory is what counts
 
@@ -233,21 +240,27 @@ def _splice(old: pd.DataFrame, touched: pd.DataFrame, fresh: pd.DataFrame) -> pd
 
 
 def _matrix_from_frame(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    keys = np.column_stack([frame["org_id"].to_numpy(np.int64), frame["period_id"].to_numpy(np.int64)]) \
-        if len(frame) else np.zeros((0, 2), dtype=np.int64)
-    columns = [frame[m].to_numpy(dtype="float64", na_value=np.nan) if m in frame.columns
-               else np.full(len(frame), np.nan) for m in METRIC_IDS]
-    values = np.column_stack(columns) if len(frame) else np.zeros((0, len(METRIC_IDS)))
-    fits = np.nanmax(np.abs(values), initial=0) < np.iinfo(np.int32).max
-    if fits:  # counts: int32 halves the file
+    """(n × 2 keys, metrics × n values): one contiguous row per metric, int32 when the counts fit."""
+    n = len(frame)
+    keys = np.empty((n, 2), dtype=np.int64)
+    values = np.full((len(METRIC_IDS), n), np.nan)
+    if n:
+        keys[:, 0], keys[:, 1] = frame["org_id"].to_numpy(np.int64), frame["period_id"].to_numpy(np.int64)
+        for i, m in enumerate(METRIC_IDS):
+            if m in frame.columns:
+                values[i] = frame[m].to_numpy(dtype="float64", na_value=np.nan)
+    if np.nanmax(np.abs(values), initial=0) < np.iinfo(np.int32).max:  # counts: int32 halves the file
         return keys, np.where(np.isnan(values), _NULL32, values).astype(np.int32)
     return keys, values
 
 
 def _frame_from_matrix(keys: np.ndarray, values: np.ndarray) -> pd.DataFrame:
-    data: dict[str, object] = {"org_id": keys[:, 0].astype(np.int64), "period_id": keys[:, 1].astype(np.int64)}
+    data: dict[str, object] = {"org_id": np.ascontiguousarray(keys[:, 0], dtype=np.int64),
+                               "period_id": np.ascontiguousarray(keys[:, 1], dtype=np.int64)}
     for i, metric in enumerate(METRIC_IDS):
-        column = values[:, i]
+        column = values[i]
         mask = column == _NULL32 if column.dtype == np.int32 else np.isnan(column)
-        data[metric] = pd.arrays.IntegerArray(np.where(mask, 0, column).astype(np.int64), mask)
-    return pd.DataFrame(data)
+        number = column.astype(np.int64) if column.dtype == np.int32 else np.nan_to_num(column).astype(np.int64)
+        number[mask] = 0
+        data[metric] = pd.arrays.IntegerArray(number, mask)
+    return pd.DataFrame(data, copy=False)
