@@ -333,6 +333,7 @@ def cmd_export(args: argparse.Namespace, out: Out) -> int:
 
     fmt = args.format or {"chart": "png", "table": "xlsx", "report": "docx", "template": "xlsx"}[args.what]
     state = ViewState(period=args.period, org=args.org, lang=args.lang)
+    started_here = not images.running()  # a server already running (a caller's) is left running
     try:
         snap = DataService(_engine()).snapshot()
         if args.what in ("chart", "table") and not args.chart:
@@ -351,7 +352,8 @@ def cmd_export(args: argparse.Namespace, out: Out) -> int:
         out.error(error.message_vi, error.message_en)
         return EXIT_UNREADABLE if error.code in ("format_unknown", "chart_required", "period_invalid") else EXIT_REFUSED
     finally:
-        images.stop()
+        if started_here:
+            images.stop()  # Chromium does not outlive the command
     path = Path(args.output)
     try:
         path.write_bytes(made.data)

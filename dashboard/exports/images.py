@@ -56,6 +56,11 @@ def start() -> None:
         _owner_pid = os.getpid()
 
 
+def running() -> bool:
+    """This process has a kaleido server of its own."""
+    return _server().is_running() and _owner_pid == os.getpid()
+
+
 def stop() -> None:
     """Stop this process's server (and its Chromium); the next image starts a new one."""
     global _owner_pid

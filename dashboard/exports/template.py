@@ -38,7 +38,7 @@ BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
 
 def reporting_orgs(snap: Snapshot, org: str | None, start: dt.date) -> pd.DataFrame:
     """The organizations that report in the scope: those under ``org`` (or everything) with no
-    sub-organization, still existing at the period's start."""
+    sub-organization, still existing at the period's start; in the order of their codes."""
     orgs = snap.orgs
     if orgs.empty:
         return orgs
@@ -51,7 +51,8 @@ def reporting_orgs(snap: Snapshot, org: str | None, start: dt.date) -> pd.DataFr
     inside = orgs if hit is None else orgs[orgs["id"].isin(descendants(orgs, int(hit["id"])) | {int(hit["id"])})]
     parents = set(orgs["parent_id"].dropna().astype("int64"))
     leaves = inside[~inside["id"].isin(parents)]
-    return leaves.sort_values(["name", "id"], kind="stable")
+    return leaves.assign(_code=leaves["code"].fillna("").astype(str)).sort_values(
+        ["_code", "name", "id"], kind="stable").drop(columns="_code")
 
 
 def template(snap: Snapshot, period: str, *, org: str | None = None, metrics: Sequence[str] = DEFAULT_METRICS,
