@@ -320,7 +320,7 @@ def audit(action: str, target: str | None = None, details: dict | None = None, a
 
 
 def _lang() -> str:
-    lang = request.values.get("lang") or request.cookies.get("lang") or ""
+    lang = request.args.get("lang") or request.cookies.get("lang") or ""  # never the body: it may be too large
     if lang in ("vi", "en"):
         return lang
     return "en" if request.accept_languages.best_match(["vi", "en"]) == "en" else "vi"
@@ -404,13 +404,13 @@ def _csrf_error(error: CSRFError):
     return _error(400, "csrf")
 
 
-def _too_large(_error: RequestEntityTooLarge):
+def _too_large(_exc: RequestEntityTooLarge):
     audit("denied", request.path[:300], {"method": request.method, "reason": "too_large",
                                          "length": request.content_length})
     return _error(413, "too_large", mb=settings.get("MAX_UPLOAD_MB"))
 
 
-def _rate_limited(_error):
+def _rate_limited(_exc):
     audit("denied", request.path[:300], {"reason": "rate_limited"}, actor=request.form.get("name", "-")[:100])
     if request.path == "/dang-nhap":
         return _page(tr("login"), _login_form(), notes=[("danger", tr("rate_limited"))], status=429)
