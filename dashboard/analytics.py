@@ -9,6 +9,11 @@ Three frames come in (as ``dashboard.store.queries`` returns them):
 
 Nothing here reads a file or a database or knows about Dash; every function returns a new frame.
 
+Results are memoized for *pinned* frames (:func:`pin`: the dashboard pins its snapshot's frames, and a
+memoized result is pinned in turn), keyed by the frames' identity and the other arguments: a page that
+asks again for the same sums of the same frames gets them without recomputing. Frames are never modified
+in place here, and callers must not modify what they get.
+
 Adding up never double counts: only the organizations in the facts frame are summed, once per period,
 and when an organization and one of its descendants both carry figures for the same period, the more
 detailed figures (the descendant's) are the ones summed (see :func:`reporting_units`).
@@ -17,7 +22,11 @@ detailed figures (the descendant's) are the ones summed (see :func:`reporting_un
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import functools
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
@@ -42,6 +51,71 @@ DISCIPLINE_FORMS: tuple[str, ...] = (
 )
 KEYS = ("org_id", "period_id")
 _MONTHS_BY_KIND = {"month": 1, "quarter": 3, "half": 6, "nine_months": 9, "year": 12}
+
+
+# --- memoization over pinned frames ---------------------------------------------------------------
+_PINNED: weakref.WeakValueDictionary[int, pd.DataFrame] = weakref.WeakValueDictionary()
+_MEMO: OrderedDict[tuple, tuple[tuple, object]] = OrderedDict()
+_MEMO_LOCK = threading.Lock()
+MEMO_SIZE = 512  # results kept (least recently used dropped)
+
+
+def pin(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mark a frame as immutable from now on, so results computed from it may be memoized."""
+    _PINNED[id(frame)] = frame
+    return frame
+
+
+def _pinned(frame: pd.DataFrame) -> bool:
+    return _PINNED.get(id(frame)) is frame
+
+
+def _freeze(value: object) -> object:
+    if isinstance(value, list | tuple | set | frozenset):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def memoized(fn: Callable) -> Callable:
+    """Memoize ``fn`` when every frame among its arguments is pinned (otherwise just call it)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        frames = [a for a in (*args, *kwargs.values()) if isinstance(a, pd.DataFrame)]
+        if not frames or not all(_pinned(f) for f in frames):
+            return fn(*args, **kwargs)
+        try:
+            key = (fn.__qualname__,
+                   tuple(("frame", id(a)) if isinstance(a, pd.DataFrame) else _freeze(a) for a in args),
+                   tuple(sorted((k, ("frame", id(v)) if isinstance(v, pd.DataFrame) else _freeze(v))
+                                for k, v in kwargs.items())))
+            hash(key)
+        except TypeError:
+            return fn(*args, **kwargs)
+        refs = tuple(weakref.ref(f) for f in frames)
+        with _MEMO_LOCK:
+            hit = _MEMO.get(key)
+            if hit is not None and all(r() is f for r, f in zip(hit[0], frames, strict=True)):
+                _MEMO.move_to_end(key)
+                return hit[1]
+        result = fn(*args, **kwargs)
+        if isinstance(result, pd.DataFrame):
+            pin(result)
+        with _MEMO_LOCK:
+            _MEMO[key] = (refs, result)
+            while len(_MEMO) > MEMO_SIZE:
+                _MEMO.popitem(last=False)
+        return result
+
+    return wrapper
+
+
+@memoized
+def period_slice(facts: pd.DataFrame, period_id: int) -> pd.DataFrame:
+    """The rows of one period (memoized for a pinned frame)."""
+    return facts[facts["period_id"] == period_id]
 
 
 # --- targets and ratios ------------------------------------------------------------------------
@@ -172,12 +246,15 @@ def _in(values: pd.Series | np.ndarray, allowed: Iterable[int] | pd.Series | np.
     return table[arr]
 
 
+@memoized
 def filter_facts(facts: pd.DataFrame, orgs: pd.DataFrame, *, root_id: int | None = None,
                  org_types: Sequence[str] | None = None, period_ids: Sequence[int] | None = None) -> pd.DataFrame:
     """Facts of the subtree under ``root_id`` (itself included), of the given types, in the given periods.
 
     ``None`` means no restriction; an empty ``org_types`` list keeps nothing.
     """
+    if root_id is None and org_types is None and period_ids is None:
+        return facts
     mask = np.ones(len(facts), dtype=bool)
     if root_id is not None:
         mask &= _in(facts["org_id"], descendants(orgs, root_id))
@@ -191,6 +268,7 @@ def filter_facts(facts: pd.DataFrame, orgs: pd.DataFrame, *, root_id: int | None
     return facts.loc[mask].reset_index(drop=True)
 
 
+@memoized
 def reporting_units(facts: pd.DataFrame, orgs: pd.DataFrame | None) -> pd.DataFrame:
     """The rows to add up: an organization's row is left out for a period in which one of its
     descendants also has a row, so a group's own total never adds to its members' figures."""
@@ -248,6 +326,28 @@ def _chosen(frame: pd.DataFrame, metrics: Sequence[str] | None) -> list[str]:
     return present if metrics is None else [m for m in present if m in set(metrics)]
 
 
+def _group_codes(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Each row's group number (groups in sorted key order) and the frame of the groups' keys."""
+    codes = np.zeros(len(frame), dtype=np.int64)
+    uniques_by_key = []
+    for key in keys:
+        key_codes, uniques = pd.factorize(frame[key], sort=True, use_na_sentinel=False)
+        codes = codes * max(len(uniques), 1) + key_codes
+        uniques_by_key.append(uniques)
+    sizes = [max(len(u), 1) for u in uniques_by_key]
+    total = int(np.prod(sizes)) if sizes else 1
+    if total <= 4 * len(frame) + 1_000:  # dense: the present combinations, without sorting rows
+        present = np.bincount(codes, minlength=total) > 0
+        combos = np.flatnonzero(present)
+        remap = np.cumsum(present) - 1
+        codes = remap[codes]
+    else:
+        combos, codes = np.unique(codes, return_inverse=True)
+    parts = np.unravel_index(combos, sizes) if keys else ()
+    key_frame = pd.DataFrame({k: np.asarray(u)[p] for k, u, p in zip(keys, uniques_by_key, parts, strict=True)})
+    return codes, key_frame
+
+
 def _sum(frame: pd.DataFrame, keys: list[str], metrics: Sequence[str] | None = None) -> pd.DataFrame:
     chosen = _chosen(frame, metrics)
     if frame.empty:
@@ -255,19 +355,24 @@ def _sum(frame: pd.DataFrame, keys: list[str], metrics: Sequence[str] | None = N
         cols.update({"organizations": pd.Series(dtype="int64"), "secretary_reported": pd.Series(dtype="int64")})
         cols.update({m: pd.Series(dtype="Int64") for m in chosen})
         return pd.DataFrame(cols)
-    grouped = frame.groupby(keys, sort=True)
+    codes, out = _group_codes(frame, keys)
+    n = len(out)
     # the store keeps a row only for an organization that reported something in the period
-    parts = [grouped.size().rename("organizations")]
+    out["organizations"] = np.bincount(codes, minlength=n).astype("int64")
     if "secretary_is_head" in frame.columns:
-        parts.append(grouped["secretary_is_head"].count().rename("secretary_reported"))
-    if chosen:
-        parts.append(grouped[chosen].sum(min_count=1))
-    out = pd.concat(parts, axis=1).reset_index()
-    if "secretary_reported" not in out.columns:
-        out.insert(len(keys) + 1, "secretary_reported", 0)
+        out["secretary_reported"] = np.bincount(codes[_values(frame["secretary_is_head"])[1]],
+                                                minlength=n).astype("int64")
+    else:
+        out["secretary_reported"] = np.zeros(n, dtype="int64")
+    for m in chosen:
+        values, reported = _values(frame[m])
+        sums = np.bincount(codes, weights=values, minlength=n)
+        seen = np.bincount(codes[reported], minlength=n) > 0
+        out[m] = pd.arrays.IntegerArray(np.rint(sums).astype("int64"), ~seen)
     return out
 
 
+@memoized
 def totals_by_period(facts: pd.DataFrame, orgs: pd.DataFrame | None = None, *,
                      metrics: Sequence[str] | None = None) -> pd.DataFrame:
     """One row per period: ``organizations`` (with a row in the period), ``secretary_reported`` (reporting
@@ -279,6 +384,7 @@ def totals_by_period(facts: pd.DataFrame, orgs: pd.DataFrame | None = None, *,
     return _sum(reporting_units(facts, orgs), ["period_id"], metrics)
 
 
+@memoized
 def totals_by_org_type(facts: pd.DataFrame, orgs: pd.DataFrame, *,
                        metrics: Sequence[str] | None = None) -> pd.DataFrame:
     """One row per (period_id, org_type), types in catalogue order; no type → ``UNKNOWN_TYPE``."""
@@ -519,9 +625,7 @@ def _ratio_rows(frame: pd.DataFrame, keys: list[str], targets: Targets, months: 
     if frame.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
     # one factorization of the keys, then a bincount per ratio: much cheaper than a groupby each
-    grouper = frame.groupby(keys, sort=True)
-    codes = grouper.ngroup().to_numpy(dtype=np.int64)
-    key_frame = grouper.size().reset_index()[keys]
+    codes, key_frame = _group_codes(frame, keys)
     n_keys = len(key_frame)
     cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -573,6 +677,7 @@ def _ratio_rows(frame: pd.DataFrame, keys: list[str], targets: Targets, months: 
     return pd.concat(pieces, ignore_index=True)[cols]
 
 
+@memoized
 def ratios(facts: pd.DataFrame, *, orgs: pd.DataFrame | None = None, periods: pd.DataFrame | None = None,
            by: Literal["period", "org_type", "org"] = "period", targets: Targets = DEFAULT_TARGETS,
            only: Sequence[str] | None = None) -> pd.DataFrame:
@@ -615,6 +720,7 @@ def ratios_wide(ratio_frame: pd.DataFrame, keys: Sequence[str] = ("period_id",))
 
 
 # --- lists of organizations that need attention ------------------------------------------------
+@memoized
 def _org_info(orgs: pd.DataFrame, lang: Lang = "vi") -> pd.DataFrame:
     info = orgs[["id", "code", "name", "org_type", "parent_id"]].copy()
     names = orgs.set_index("id")["name"]
@@ -628,11 +734,10 @@ def _org_info(orgs: pd.DataFrame, lang: Lang = "vi") -> pd.DataFrame:
 
 
 def _attach_info(frame: pd.DataFrame, orgs: pd.DataFrame, lang: Lang = "vi", *, by_name: bool = True) -> pd.DataFrame:
-    if len(frame) < len(orgs):  # describe only the organizations listed
+    if not _pinned(orgs) and len(frame) < len(orgs):  # describe only the organizations listed
         listed = frame["org_id"].to_numpy(dtype=np.int64)
         orgs = orgs[_in(orgs["id"], np.concatenate([listed, _up(_parent_lookup(orgs), listed)]))]
-    info = _org_info(orgs, lang)
-    info["org_id"] = info["org_id"].astype("int64")
+    info = _org_info(orgs, lang).astype({"org_id": "int64"})  # memoized for the snapshot's organizations
     out = frame.copy()
     out["org_id"] = out["org_id"].astype("int64")
     out = info.merge(out, on="org_id", how="inner")
@@ -640,6 +745,7 @@ def _attach_info(frame: pd.DataFrame, orgs: pd.DataFrame, lang: Lang = "vi", *, 
     return out.sort_values(order, kind="stable").reset_index(drop=True)
 
 
+@memoized
 def no_admissions(facts: pd.DataFrame, orgs: pd.DataFrame, period_ids: int | Sequence[int]) -> pd.DataFrame:
     """Organizations that reported ``admitted`` = 0 in every one of the periods (a blank is not a zero).
 
@@ -662,20 +768,22 @@ def no_admissions(facts: pd.DataFrame, orgs: pd.DataFrame, period_ids: int | Seq
     return _attach_info(out, orgs)
 
 
+@memoized
 def committees_without_women(facts: pd.DataFrame, orgs: pd.DataFrame, period_id: int) -> pd.DataFrame:
     """Organizations whose committee has members but no woman: committee_members > 0, committee_female = 0."""
     need = ["committee_members", "committee_female"]
     if facts.empty or any(c not in facts.columns for c in need):
         return _attach_info(pd.DataFrame({c: pd.Series(dtype="int64") for c in ["org_id", *need]}), orgs)
-    rows = facts[facts["period_id"] == period_id]
+    rows = period_slice(facts, period_id)
     hit = rows[(rows["committee_members"] > 0).fillna(False) & (rows["committee_female"] == 0).fillna(False)]
     return _attach_info(hit[["org_id", *need]], orgs)
 
 
+@memoized
 def org_table(facts: pd.DataFrame, orgs: pd.DataFrame, period_id: int, *, lang: Lang = "vi") -> pd.DataFrame:
     """One row per organization with figures in the period, in org_id order: org_id, code, name, org_type,
     org_type_name, parent_id, parent_name, level, every metric, then the ratios per organization (women_pct, …)."""
-    rows = facts[facts["period_id"] == period_id]
+    rows = period_slice(facts, period_id)
     metrics = metric_columns(facts)
     base = _attach_info(rows[["org_id", *metrics]], orgs, lang, by_name=False)
     if base.empty:
@@ -732,6 +840,7 @@ def _balance(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@memoized
 def balance(facts: pd.DataFrame, periods: pd.DataFrame, *, orgs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per period, in time order: previous_id (the previous period of the same kind), opening (its members),
     the flows, closing (members now), expected = opening + admitted + transferred_in + reinstated − deceased
@@ -753,16 +862,17 @@ def balance(facts: pd.DataFrame, periods: pd.DataFrame, *, orgs: pd.DataFrame | 
     return ordered[cols].reset_index(drop=True)
 
 
+@memoized
 def balance_by_org(facts: pd.DataFrame, periods: pd.DataFrame, period_id: int) -> pd.DataFrame:
     """The balance of each organization in the period: org_id, previous_id and the balance columns."""
     cols = ["org_id", "previous_id", *BALANCE_COLUMNS]
     prev_id = comparison_period(periods, period_id, "previous")
-    rows = facts[facts["period_id"] == period_id]
+    rows = period_slice(facts, period_id)
     if rows.empty or "members_total" not in rows.columns:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
     frame = rows.copy()
     if prev_id is not None:
-        before = facts[facts["period_id"] == prev_id].set_index("org_id")["members_total"]
+        before = period_slice(facts, prev_id).set_index("org_id")["members_total"]
         frame["opening"] = pd.array(before.reindex(frame["org_id"].to_numpy()).to_numpy(), dtype="Float64")
     else:
         frame["opening"] = pd.array([pd.NA] * len(frame), dtype="Float64")
@@ -771,6 +881,7 @@ def balance_by_org(facts: pd.DataFrame, periods: pd.DataFrame, period_id: int) -
     return _balance(frame)[cols].reset_index(drop=True)
 
 
+@memoized
 def balance_issues(facts: pd.DataFrame, orgs: pd.DataFrame, periods: pd.DataFrame, period_id: int) -> pd.DataFrame:
     """Organizations whose balance does not hold in the period, with their names and the difference."""
     by_org = balance_by_org(facts, periods, period_id)
@@ -781,6 +892,7 @@ def balance_issues(facts: pd.DataFrame, orgs: pd.DataFrame, periods: pd.DataFram
 
 
 # --- quality ratings ---------------------------------------------------------------------------
+@memoized
 def rating_distribution(facts: pd.DataFrame, orgs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per period with ratings: rated_total, the four grades, ``unclassified`` (rated but in no grade),
     their shares of rated_total (share_excellent, …, share_unclassified) and good_or_better_share."""
@@ -804,6 +916,7 @@ def rating_distribution(facts: pd.DataFrame, orgs: pd.DataFrame | None = None) -
     return out[cols].reset_index(drop=True)
 
 
+@memoized
 def excellent_check(facts: pd.DataFrame, orgs: pd.DataFrame, period_id: int, *, limit: float = 0.20,
                     outstanding: Iterable[int] = (), outstanding_limit: float = 0.25) -> pd.DataFrame:
     """The "excellent ≤ 20% of good" rule (Quy định 366-QĐ/TW) per organization reporting both grades,
@@ -836,6 +949,7 @@ def excellent_check(facts: pd.DataFrame, orgs: pd.DataFrame, period_id: int, *, 
 
 
 # --- hierarchy ---------------------------------------------------------------------------------
+@memoized
 def hierarchy_frame(facts: pd.DataFrame, orgs: pd.DataFrame, period_id: int, metric: str = "members_total", *,
                     root_id: int | None = None) -> pd.DataFrame:
     """The tree behind a treemap: every organization with figures in the period and its ancestors (up to
@@ -846,7 +960,7 @@ def hierarchy_frame(facts: pd.DataFrame, orgs: pd.DataFrame, period_id: int, met
     before children.
     """
     cols = ["id", "parent_id", "name", "org_type", "value", "organizations", "depth"]
-    rows = reporting_units(facts[facts["period_id"] == period_id], orgs)
+    rows = reporting_units(period_slice(facts, period_id), orgs)
     if rows.empty or metric not in rows.columns:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
     parent = _parent_series(orgs)

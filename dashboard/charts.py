@@ -119,7 +119,7 @@ def _targets(view) -> analytics.Targets:
 
 
 def _in_period(view) -> pd.DataFrame:
-    return view.facts[view.facts["period_id"] == view.period_id]
+    return analytics.period_slice(view.facts, view.period_id)
 
 
 def _col(frame: pd.DataFrame, name: str) -> list:

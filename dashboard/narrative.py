@@ -274,6 +274,7 @@ def _comparisons(totals: pd.DataFrame, table: pd.DataFrame, period: dict, modes:
     return out
 
 
+@an.memoized
 def report_paragraph(facts: pd.DataFrame, orgs: pd.DataFrame, periods: pd.DataFrame, period_id: int, *,
                      scope_name: str, lang: Lang = "vi", targets: an.Targets = an.DEFAULT_TARGETS,
                      unit: str | None = None,
@@ -302,7 +303,7 @@ def report_paragraph(facts: pd.DataFrame, orgs: pd.DataFrame, periods: pd.DataFr
     period = match.iloc[0].to_dict()
     period["id"] = int(period["id"])
     row = current.iloc[0]
-    in_period = facts[facts["period_id"] == period_id]
+    in_period = an.period_slice(facts, period_id)
     ratio_frame = an.ratios(in_period, orgs=orgs, periods=table, targets=targets)
     no_woman = None
     if {"committee_members", "committee_female"} <= set(facts.columns):

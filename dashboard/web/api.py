@@ -130,7 +130,7 @@ def _view(require_period: bool = True):
 def summary() -> Response:
     fmt = _format()
     snap, view = _view()
-    facts = view.facts[view.facts["period_id"] == view.period_id]
+    facts = analytics.period_slice(view.facts, view.period_id)
     totals = analytics.totals_by_period(facts, view.orgs)
     by_type = analytics.totals_by_org_type(facts, view.orgs)
     metric_cols = [m for m in METRIC_IDS if m in totals.columns]

@@ -48,6 +48,10 @@ class Snapshot:
     batches: dict[int, str] = field(default_factory=dict, compare=False)  # import id → "status:sha256"
     memo: dict = field(default_factory=dict, compare=False, repr=False)  # results derived from this snapshot
 
+    def __post_init__(self) -> None:
+        for frame in (self.facts, self.orgs, self.periods):  # never modified: results over them are memoized
+            analytics.pin(frame)
+
 
 def restrict(snap: Snapshot, scope: frozenset[int]) -> Snapshot:
     """The part of a snapshot under the organizations of ``scope`` (each included with its subtree)."""
