@@ -166,3 +166,24 @@ def test_acc010_migration_0002_up_and_down_keeps_the_store(store_url):
     with engine.connect() as conn:
         assert store.count_users(conn) == 0
     engine.dispose()
+
+
+def test_acc011_secret_key_is_generated_once_next_to_the_sqlite_file_and_cookies_are_secure_by_default(
+        tmp_path, monkeypatch):
+    from dashboard.accounts import web
+    from dashboard.web import context
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("COOKIE_SECURE", raising=False)
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    monkeypatch.setattr(context, "_engine", engine)
+    first = web.secret_key()
+    path = tmp_path / "secret_key"
+    assert len(first) == 64 and path.read_text() == first and oct(path.stat().st_mode & 0o777) == "0o600"
+    assert web.secret_key() == first  # the same key on the next start (and in every worker)
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment" * 3)
+    assert web.secret_key() == "from-the-environment" * 3
+    assert web.cookie_secure() is True
+    monkeypatch.setenv("COOKIE_SECURE", "false")
+    assert web.cookie_secure() is False
+    engine.dispose()

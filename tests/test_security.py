@@ -605,3 +605,54 @@ def test_sec023_the_login_rate_limit_is_shared_by_the_workers(tmp_path):
     finally:
         srv.stop()
         engine.dispose()
+
+
+def test_sec024_formula_injection_round_trip_through_the_xlsx_and_csv_exports(server, sessions):
+    import openpyxl
+
+    before = state_of(server.engine)
+    http = sessions["admin"]
+    response = http.get(server.base + "/export/table/organizations-tree.xlsx?period=2024-Q1&org=HA", timeout=120)
+    assert response.status_code == 200, response.text[:300]
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    cells = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value]
+    assert cells and all(c.data_type == "s" for c in cells)  # text, never a live formula
+    text_csv = http.get(server.base + "/export/table/organizations-tree.csv?period=2024-Q1&org=HA", timeout=120).text
+    assert "HYPERLINK" in text_csv and "\n" + FORMULA not in text_csv and "," + FORMULA not in text_csv
+    # an export of another subtree by a viewer holds none of it
+    other = sessions["viewer_b"].get(server.base + "/export/table/organizations-tree.csv?period=2024-Q1",
+                                     timeout=120).text
+    assert "HYPERLINK" not in other and "Sở Tài chính" not in other
+    assert state_of(server.engine) == before
+
+
+def test_sec025_hostile_names_render_as_text_in_the_browser(server):
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    if not server.url.startswith("sqlite"):
+        pytest.skip("the browser's view does not depend on the store")
+    dialogs: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_context(base_url=server.base, viewport={"width": 1400, "height": 1000}).new_page()
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            auth.login_page(page, "admin")
+            page.goto("/to-chuc?period=2024-Q1&org=HA")
+            grid = page.locator("#org-grid")
+            expect(grid).to_contain_text(XSS, timeout=20_000)  # the name shown as its characters
+            assert page.locator("#org-grid img").count() == 0
+            page.goto("/?period=2024-Q1&org=HA")
+            expect(page.locator("#ovw-cards")).to_contain_text("172", timeout=20_000)
+            page.wait_for_timeout(500)
+            assert page.evaluate("document.querySelectorAll('img[src=x]').length") == 0
+            assert not [e for e in errors if "Content Security Policy" in e], errors
+        finally:
+            browser.close()
+    assert dialogs == []
