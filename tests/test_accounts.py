@@ -187,3 +187,26 @@ def test_acc011_secret_key_is_generated_once_next_to_the_sqlite_file_and_cookies
     monkeypatch.setenv("COOKIE_SECURE", "false")
     assert web.cookie_secure() is False
     engine.dispose()
+
+
+def test_acc012_an_import_limited_to_a_scope_never_creates_organizations_outside_it(engine, tree):
+    from dashboard.store import imports
+    from dashboard.store.schema import organizations
+    from tests.builders import simple_report
+
+    header = ("STT", "Tên tổ chức cơ sở đảng", "Tổng số đảng viên")
+    data = simple_report("BÁO CÁO QUÝ I NĂM 2024", [[1, "Chi bộ Mới", 12]], header=header)
+    two = imports.ImportOptions(create_orgs=True, scope_ids=frozenset({tree["a"], tree["b"]}), actor="an")
+    result = imports.import_file(engine, data, "x.xlsx", two, dry_run=True)
+    assert [i.code for i in result.errors] == ["org_outside_scope"] and not result.new_orgs
+    one = imports.ImportOptions(create_orgs=True, scope_ids=frozenset({tree["a"]}), actor="an")
+    result = imports.import_file(engine, data, "x.xlsx", one, dry_run=False)
+    with engine.connect() as conn:
+        parent = conn.execute(select(organizations.c.parent_id)
+                              .where(organizations.c.name == "Chi bộ Mới")).scalar_one()
+    assert parent == tree["a"]
+    with pytest.raises(imports.ImportRefused):  # B's editor cannot roll back A's import
+        imports.rollback(engine, result.batch_id, "binh", within=frozenset({tree["b"]}))
+    imports.rollback(engine, result.batch_id, "an", within=frozenset({tree["a"]}))
+    nothing = imports.ImportOptions(create_orgs=True, scope_ids=frozenset(), actor="x")
+    assert imports.import_file(engine, data, "x.xlsx", nothing, dry_run=True).errors
