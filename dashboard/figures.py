@@ -435,21 +435,56 @@ def build_balance_figure(df: pd.DataFrame, *, lang: Lang = "vi", title: str | No
 ROOT_ID = "root"
 
 
+MAX_TREE_BOXES = 600  # a treemap with more boxes is unreadable and heavy to send (≈ 0,1 KB a box)
+
+
+def _trim_tree(df: pd.DataFrame, max_depth: int | None, max_boxes: int, lang: Lang) -> pd.DataFrame:
+    """At most ``max_boxes`` boxes: fewer levels first, then, at the deepest level shown, the largest boxes of
+    each parent and one "other" box per parent for the rest (its value their sum)."""
+    if "depth" not in df.columns:
+        return df
+    depth = max_depth if max_depth is not None else int(df["depth"].max()) + 1
+    while depth > 2 and int((df["depth"] < depth).sum()) > max_boxes:
+        depth -= 1
+    df = df[df["depth"] < depth]
+    if len(df) <= max_boxes:
+        return df
+    deepest = df["depth"] == depth - 1
+    upper, leaves = df[~deepest], df[deepest]
+    parents = max(leaves["parent_id"].nunique(dropna=False), 1)
+    room = max(max_boxes - len(upper) - parents, parents)  # each parent also gets its one "other" box
+    ranked = leaves.assign(_rank=leaves.groupby("parent_id", dropna=False)["value"].rank(method="first",
+                                                                                        ascending=False))
+    per_parent = max(1, room // parents)
+    kept = ranked[ranked["_rank"] <= per_parent].drop(columns="_rank")
+    rest = ranked[ranked["_rank"] > per_parent]
+    others = rest.groupby("parent_id", dropna=False).agg(value=("value", "sum"), organizations=("organizations", "sum"),
+                                                         count=("id", "size")).reset_index()
+    word = "Khác" if lang == "vi" else "Other"
+    other_rows = pd.DataFrame({
+        "id": -(others["parent_id"].fillna(0).astype("int64") + 1),  # negative: not an organization
+        "parent_id": others["parent_id"], "name": [f"{word} ({fmt_int(n, lang)})" for n in others["count"]],
+        "org_type": None, "value": others["value"], "organizations": others["organizations"], "depth": depth - 1,
+    })
+    return pd.concat([upper, kept, other_rows], ignore_index=True)
+
+
 def build_hierarchy_figure(df: pd.DataFrame, *, lang: Lang = "vi", root_name: str | None = None,
-                           max_depth: int | None = 3, title: str | None = None) -> go.Figure:
+                           max_depth: int | None = 3, title: str | None = None,
+                           max_boxes: int = MAX_TREE_BOXES) -> go.Figure:
     """The organization tree as a treemap sized by members.
 
     Columns (``analytics.hierarchy_frame``): ``id``, ``parent_id`` (NA at the top), ``name``, ``org_type``,
     ``value`` (the subtree's members), ``organizations``, ``depth``. With ``root_name`` the top organizations
     hang under one node of that name (id ``"root"``). Only the ``max_depth`` top levels are sent (a national
-    tree has 50.000 leaves: drilling down re-draws from the clicked node). A click hands back the
-    organization id as the point's ``id``.
+    tree has 50.000 leaves: drilling down re-draws from the clicked node), and at most ``max_boxes`` boxes
+    (fewer levels, then each parent's largest boxes and one "Khác (n)" box for the rest). A click hands back
+    the organization id as the point's ``id`` (an "other" box has a negative id).
     """
     title = title or _t("hierarchy_title", lang)
     if not _usable(df, ["id", "name", "value"]) or not (df["value"].fillna(0) > 0).any():
         return empty_figure(lang, title=title)
-    if max_depth is not None and "depth" in df.columns:
-        df = df[df["depth"] < max_depth]
+    df = _trim_tree(df, max_depth, max_boxes, lang)
     known = set(df["id"].astype("int64"))
     parents_raw = pd.array(df["parent_id"], dtype="Int64") if "parent_id" in df.columns else [pd.NA] * len(df)
     top = ROOT_ID if root_name else ""

@@ -306,3 +306,54 @@ def test_hierarchy_sends_only_the_top_levels():
     assert list(fig.data[0].ids) == ["2", "3"]
     assert fig.data[0].maxdepth == 1
     assert list(fg.build_hierarchy_figure(df, max_depth=None).data[0].ids) == ["2", "3", "5", "6"]
+
+
+def test_fig_hierarchy_keeps_a_national_tree_small_and_its_sums_whole():
+    """52 provinces × 60 communes × 20 cells: at most MAX_TREE_BOXES boxes, each parent's value still the
+    sum of what is drawn under it (the rest in one "Khác (n)" box per parent), and the JSON well under 200 KB."""
+    import json
+
+    import pandas as pd
+
+    from dashboard.figures import MAX_TREE_BOXES, build_hierarchy_figure
+
+    rows = [(1, None, "Toàn quốc", 0)]
+    next_id = 2
+    for p in range(52):
+        pid = next_id
+        rows.append((pid, 1, f"Tỉnh {p}", 1))
+        next_id += 1
+        for c in range(60):
+            rows.append((next_id, pid, f"Xã {p}-{c}", 2))
+            next_id += 1
+    frame = pd.DataFrame(rows, columns=["id", "parent_id", "name", "depth"])
+    frame["value"] = [float(100 + (i * 37) % 500) for i in range(len(frame))]
+    frame["organizations"] = 1
+    frame["org_type"] = None
+    # parents' values are their children's sums, as hierarchy_frame gives them
+    for depth in (1, 0):
+        sums = frame[frame["depth"] == depth + 1].groupby("parent_id")["value"].sum()
+        mask = frame["depth"] == depth
+        frame.loc[mask, "value"] = frame.loc[mask, "id"].map(sums).to_numpy()
+    fig = build_hierarchy_figure(frame, max_depth=3)
+    trace = fig.data[0]
+    assert len(trace.ids) <= MAX_TREE_BOXES
+    assert len(json.dumps(fig.to_plotly_json(), default=str)) < 200_000
+    assert len(trace.ids) == 53  # one level less: the country and its provinces
+    # a committee with 1.000 cells right under it: the largest boxes and one "Khác (n)" box
+    flat = pd.DataFrame({"id": range(1, 1002), "parent_id": [None] + [1] * 1000,
+                         "name": ["Đảng bộ"] + [f"Chi bộ {i}" for i in range(1000)],
+                         "depth": [0] + [1] * 1000, "organizations": 1, "org_type": None})
+    flat["value"] = [0.0] + [float(1 + i % 97) for i in range(1000)]
+    flat.loc[0, "value"] = flat["value"].sum()
+    for fig in (build_hierarchy_figure(frame, max_depth=3), build_hierarchy_figure(flat, max_depth=3)):
+        trace = fig.data[0]
+        assert len(trace.ids) <= MAX_TREE_BOXES
+        values = dict(zip(trace.ids, trace.values, strict=True))
+        for node_id in trace.ids:
+            children = [values[i] for i, p in zip(trace.ids, trace.parents, strict=True) if p == node_id]
+            if children:
+                assert abs(sum(children) - values[node_id]) < 1e-6, node_id
+    labels = list(build_hierarchy_figure(flat, max_depth=3).data[0].labels)
+    other = [label for label in labels if label.startswith("Khác (")]
+    assert len(other) == 1 and other[0] == f"Khác ({1000 - (len(labels) - 2)})"

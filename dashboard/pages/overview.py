@@ -16,7 +16,7 @@ from dashboard.web.export_menu import export_menu
 from dashboard.web.i18n import lang_of, t
 from dashboard.web.ids import Id
 from dashboard.web.state import build, parse
-from dashboard.web.view import resolve
+from dashboard.web.view import remembered, resolve
 from loaders.catalogue import ORG_TYPE_IDS
 
 dash.register_page(__name__, path="/", title="Tổng quan — Thống kê đảng viên", name="Tổng quan")
@@ -69,9 +69,14 @@ def _card(title: str, value: str, change: str, status: str | None) -> dbc.Col:
     Input(Id.URL, "search"),
 )
 def update(search: str | None):
+    snap = context.snapshot()
+    return remembered(snap, ("overview", build(parse(search))), lambda: _answer(snap, search))
+
+
+def _answer(snap, search: str | None):
     state = parse(search)
     lang = lang_of(state.lang)
-    view = resolve(context.snapshot(), state)
+    view = resolve(snap, state)
     if view.period_id is None or view.facts.empty:
         empty = figures.empty_figure(lang)
         return [dbc.Col(html.P(t("no_data", lang)))], empty, empty, t("no_data", lang), t("narrative", lang)

@@ -16,8 +16,9 @@ from dashboard.web import context
 from dashboard.web.components import GRAPH_CONFIG
 from dashboard.web.export_menu import export_menu
 from dashboard.web.i18n import Lang, lang_of, t
+from dashboard.web.state import build as build_search
 from dashboard.web.state import parse
-from dashboard.web.view import View, resolve
+from dashboard.web.view import View, remembered, resolve
 
 
 @dataclass(frozen=True)
@@ -51,9 +52,13 @@ def register(prefix: str, build: Builder) -> None:
               Output(f"{prefix}-list-title", "children"), Output(f"{prefix}-list", "children"),
               Input("shell-url", "search"))
     def update(search: str | None):
+        snap = context.snapshot()
+        return remembered(snap, (prefix, build_search(parse(search))), lambda: answer(snap, search))
+
+    def answer(snap, search: str | None):
         state = parse(search)
         lang = lang_of(state.lang)
-        view = resolve(context.snapshot(), state)
+        view = resolve(snap, state)
         if view.period_id is None or view.facts.empty:
             empty = figures.empty_figure(lang)
             return empty, empty, t("no_data", lang), None

@@ -5,13 +5,20 @@ Pure functions of a ``Snapshot`` and a ``ViewState``, shared by the pages and th
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import pandas as pd
 
 from dashboard import analytics
 from dashboard.web.data import Snapshot
-from dashboard.web.state import ViewState
+from dashboard.web.state import ViewState, build
+
+T = TypeVar("T")
+_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -54,7 +61,30 @@ def root_of(orgs: pd.DataFrame) -> pd.Series | None:
     return roots.iloc[0] if len(roots) == 1 else None
 
 
+MEMO_VIEWS = 256  # answers kept per snapshot (each snapshot, and so each scope and data version, has its own)
+
+
+def remembered(snap: Snapshot, key: tuple, compute: Callable[[], T]) -> T:
+    """``compute()``'s result for ``key``, kept with the snapshot: pages answer a view they have answered
+    before without recomputing, until the data (and so the snapshot) changes. Results must not be modified."""
+    memo = snap.memo.setdefault("views", OrderedDict())
+    with _LOCK:
+        if key in memo:
+            memo.move_to_end(key)
+            return memo[key]
+    value = compute()
+    with _LOCK:
+        memo[key] = value
+        while len(memo) > MEMO_VIEWS:
+            memo.popitem(last=False)
+    return value
+
+
 def resolve(snap: Snapshot, state: ViewState) -> View:
+    return remembered(snap, ("resolve", build(state.with_(lang="vi")), state.lang), lambda: _resolve(snap, state))
+
+
+def _resolve(snap: Snapshot, state: ViewState) -> View:
     periods = snap.periods
     code = state.period if state.period in set(periods["code"]) else default_period(periods, snap.facts)
     row = periods[periods["code"] == code].iloc[0] if code else None

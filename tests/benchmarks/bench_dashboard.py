@@ -11,9 +11,11 @@ browser would, for typical filter changes, and timed over --runs runs (p50, p95)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import random
+import shutil
 import statistics
 import sys
 import time
@@ -79,63 +81,95 @@ def national_store(path: Path, organizations_n: int = 52_000, quarters: int = 20
     engine.dispose()
 
 
+def signed_in_client(app):
+    """A test client signed in as the benchmark's own account (created once per store)."""
+    from dashboard.web import context
+    from tests.auth import create_user, login_client
+
+    with contextlib.suppress(Exception):  # the account exists from an earlier run
+        create_user(context.engine(), "bench")
+    return login_client(app.server.test_client(), "bench")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", choices=("bloc", "national"), default="bloc")
     parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--cold-start", action="store_true", help="drop the snapshot's copy on disk first")
     args = parser.parse_args()
     cache = ROOT / ".bench"
     cache.mkdir(exist_ok=True)
     path = cache / f"dashboard_{args.scale}.sqlite3"
+    snapshots = cache / f"snapshots_{args.scale}"
     if args.scale == "national" and not path.exists():
         t0 = time.perf_counter()
         national_store(path)
         print(f"built the national store in {time.perf_counter() - t0:.0f} s")
+    if args.cold_start:
+        shutil.rmtree(snapshots, ignore_errors=True)
+    from dashboard.web import context
     from dashboard.web.app import create_app
 
+    # first page load: a server starting (store migrated, figures loaded) until the overview's numbers arrive
     t0 = time.perf_counter()
-    app = create_app(db.make_engine(f"sqlite:///{path}"), sample_data=args.scale == "bloc")
-    client = app.server.test_client()
-    first = client.get("/")
+    app = create_app(db.make_engine(f"sqlite:///{path}"), sample_data=args.scale == "bloc",
+                     snapshot_cache=snapshots)
+    client = signed_in_client(app)
+    t_page = time.perf_counter()
+    page = client.get("/")
+    client.get("/_dash-layout")
     deps = client.get("/_dash-dependencies").get_json()
-    snap_t0 = time.perf_counter()
-    from dashboard.web import context
-
-    context.data().snapshot()
-    ready = time.perf_counter() - t0
-    print(f"app ready (store migrated, data loaded) in {ready:.2f} s; snapshot {time.perf_counter() - snap_t0:.2f} s;"
-          f" first page {first.status_code}")
     codes = [r["id"] for r in client.get("/api/v1/periods").get_json()["periods"]]
+    overview = next(d for d in deps if d["output"].startswith("..ovw-cards"))
+    post(client, overview, "")
+    first = time.perf_counter() - t0
+    print(f"first page load: {first:.2f} s from start ({time.perf_counter() - t_page:.2f} s after the server was "
+          f"up; figures from {context.data().last_refresh or 'memory'}; page {page.status_code})")
     org_ref = "T05" if args.scale == "national" else None
     searches = [f"?period={codes[-1]}", f"?period={codes[-2]}", f"?period={codes[-1]}&cmp=same_last_year",
                 f"?period={codes[-1]}&types=admin_agency"] + ([f"?period={codes[-1]}&org={org_ref}"] if org_ref else [])
     pages = [("overview", "..ovw-cards"), ("admissions", "..adm-left"), ("discipline", "..dis-left"),
              ("composition", "..cmp-left"), ("quality", "..qua-left"), ("balance", "..bal-left"),
              ("organizations", "..org-tree"), ("filters", "..shell-url.search")]
-    print(f"\n{'callback':<16}{'p50 ms':>9}{'p95 ms':>9}{'largest figure KB':>19}{'goal':>8}")
+    print(f"\n{'callback':<16}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'first-time max ms':>19}"
+          f"{'largest figure KB':>19}{'goal':>8}")
     for name, prefix in pages:
-        dep = next(d for d in deps if d["output"].startswith(prefix))
-        outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in dep["output"].strip(".").split("...")]
-        times, largest = [], 0
+        dep = next((d for d in deps if d["output"].startswith(prefix)), None)
+        if dep is None:
+            print(f"{name:<16} (no such callback)")
+            continue
+        times, first_times, largest, seen = [], [], 0, set()
         for i in range(args.runs):
             search = searches[i % len(searches)]
-            inputs = [{"id": x["id"], "property": x["property"],
-                       "value": search if x["property"] == "search" else None} for x in dep["inputs"]]
-            body = {"output": dep["output"], "outputs": outputs, "inputs": inputs, "state": [],
-                    "changedPropIds": ["shell-url.search"]}
             t = time.perf_counter()
-            response = client.post("/_dash-update-component", json=body)
-            times.append(time.perf_counter() - t)
+            response = post(client, dep, search)
+            elapsed = time.perf_counter() - t
+            times.append(elapsed)
+            if search not in seen:  # the first request of a view computes; later ones may reuse results
+                seen.add(search)
+                first_times.append(elapsed)
             if response.status_code == 200:
                 for value in response.get_json()["response"].values():
-                    if "figure" in value:
+                    if isinstance(value, dict) and "figure" in value:
                         largest = max(largest, len(json.dumps(value["figure"])))
         p50 = statistics.median(times)
         p95 = sorted(times)[int(0.95 * (len(times) - 1))]
         ok = "ok" if p95 <= GOALS[args.scale] and largest <= 200_000 else "MISSED"
-        print(f"{name:<16}{p50 * 1000:>9.0f}{p95 * 1000:>9.0f}{largest / 1024:>19.0f}{ok:>8}")
-    print(f"\ngoals at {args.scale} scale: p95 ≤ {GOALS[args.scale] * 1000:.0f} ms, each figure ≤ 200 KB")
+        print(f"{name:<16}{p50 * 1000:>9.0f}{p95 * 1000:>9.0f}{max(times) * 1000:>9.0f}"
+              f"{max(first_times) * 1000:>19.0f}{largest / 1024:>19.0f}{ok:>8}")
+    print(f"\ngoals at {args.scale} scale: p95 ≤ {GOALS[args.scale] * 1000:.0f} ms, each figure ≤ 200 KB, first page "
+          f"load ≤ 2 s; {args.runs} runs cycling {len(searches)} views ({', '.join(searches)})")
     return 0
+
+
+def post(client, dep: dict, search: str):
+    """One callback as the browser posts it, for the URL ``search``."""
+    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in dep["output"].strip(".").split("...")]
+    inputs = [{"id": x["id"], "property": x["property"],
+               "value": search if x["property"] == "search" else None} for x in dep["inputs"]]
+    body = {"output": dep["output"], "outputs": outputs, "inputs": inputs, "state": [],
+            "changedPropIds": ["shell-url.search"]}
+    return client.post("/_dash-update-component", json=body)
 
 
 if __name__ == "__main__":
