@@ -63,6 +63,7 @@ _TEXT = {
     "per_100": ("trên 100 đảng viên", "per 100 members"),
     "discipline_title": ("Đảng viên bị kỷ luật theo hình thức", "Members disciplined, by form"),
     "ratio_title": ("Tỷ lệ nữ và trẻ so với chỉ tiêu", "Women and young members against targets"),
+    "ratio_trend_title": ("Tỷ lệ nữ và trẻ qua các kỳ", "Women and young members over time"),
     "target": ("Chỉ tiêu", "Target"),
     "rating_title": ("Kết quả đánh giá, xếp loại đảng viên", "Members' quality ratings"),
     "unclassified": ("Chưa xếp loại", "Not classified"),
@@ -199,6 +200,41 @@ def build_membership_figure(df: pd.DataFrame, *, lang: Lang = "vi", metrics: Seq
     fig.update_xaxes(type="category", title_text=_t("period", lang))
     fig.update_yaxes(title_text=_t("members", lang), tickformat=",d", rangemode="tozero")
     fig.update_layout(showlegend=len(present) > 1)
+    return _finish(fig, lang=lang, title=title)
+
+
+def build_ratio_trend_figure(df: pd.DataFrame, *, lang: Lang = "vi", targets: Targets = DEFAULT_TARGETS,
+                             ratios: Sequence[str] = ("women_pct", "committee_female_pct", "committee_youth_pct"),
+                             title: str | None = None) -> go.Figure:
+    """Shares over time, one line per ratio, with each ratio's target as a dotted line of its colour.
+
+    Columns: ``label`` (``label_en``) and one column per ratio id holding a fraction (``analytics.ratios_wide``
+    joined to its periods), in time order.
+    """
+    title = title or _t("ratio_trend_title", lang)
+    present = [r for r in ratios if r in df.columns and df[r].notna().any()]
+    if not present:
+        return empty_figure(lang, title=title)
+    x = _labels(df, lang)
+    fig = go.Figure()
+    for i, rid in enumerate(present):
+        spec = RATIO_BY_ID[rid]
+        name = safe_text(spec.en if lang == "en" else spec.vi)
+        color = COLORWAY[i % len(COLORWAY)]
+        values = [_num(v) for v in df[rid]]
+        fig.add_trace(go.Scatter(
+            x=x, y=values, name=name, mode="lines+markers", line={"color": color},
+            customdata=[[lab, fmt_pct(v, 1, lang)] for lab, v in zip(x, values, strict=True)],
+            hovertemplate=f"%{{customdata[0]}}<br>{name}: %{{customdata[1]}}<extra></extra>",
+        ))
+        if spec.target is not None and spec.id != "admissions_per_100":
+            goal = float(getattr(targets, spec.target))
+            fig.add_trace(go.Scatter(
+                x=x, y=[goal] * len(x), mode="lines", line={"color": color, "dash": "dot", "width": 1},
+                name=safe_text(f"{_t('target', lang)} {fmt_pct(goal, 0, lang)}"), hoverinfo="skip",
+            ))
+    fig.update_xaxes(type="category", title_text=_t("period", lang))
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero", title_text=_t("share", lang))
     return _finish(fig, lang=lang, title=title)
 
 

@@ -47,9 +47,10 @@ def client(tmp_path_factory):
 
 def call(client, output_prefix: str, inputs: list[dict], state: list[dict] | None = None) -> dict:
     """POST one callback as the browser would; returns its response by component id."""
-    dep = next(d for d in client.dash_deps if d["output"].lstrip(".").startswith(output_prefix))
+    prefix = output_prefix.lstrip(".")
+    dep = next(d for d in client.dash_deps if d["output"].lstrip(".").startswith(prefix))
     if "@" in output_prefix:  # an output shared by several callbacks: pick by its first input
-        dep = next(d for d in client.dash_deps if d["output"].startswith(output_prefix)
+        dep = next(d for d in client.dash_deps if d["output"].lstrip(".").startswith(prefix)
                    and d["inputs"][0]["id"] == inputs[0]["id"])
     outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in dep["output"].strip(".").split("...")]
     body = {"output": dep["output"], "outputs": outputs if dep["output"].startswith("..") else outputs[0],
@@ -176,20 +177,59 @@ def test_web008_uploading_a_good_file_then_confirming_makes_its_numbers_appear(c
     assert summary["totals"]["members_total"] == 156
 
 
+def grid_rows(client, search: str, text: str = "", **request) -> dict:
+    """The organizations table's rows as the grid asks for them (one page, sorted and filtered on the server)."""
+    box = call(client, "org-grid-box", url(search) + [{"id": "org-search", "property": "value", "value": text}])
+    grid = box["org-grid-box"]["children"]["props"]
+    ask = {"startRow": 0, "endRow": 50, "sortModel": [], "filterModel": {}, **request,
+           "context": grid["dashGridOptions"]["context"]}
+    out = call(client, "org-grid.getRowsResponse", [{"id": "org-grid", "property": "getRowsRequest", "value": ask}])
+    return out["org-grid"]["getRowsResponse"]
+
+
 def test_web009_organizations_page_drills_down_and_back(client):
-    out = call(client, "org-tree", url("?period=2024-Q1"))
-    assert [(r["code"], r["members_total"]) for r in out["org-grid"]["rowData"]] == [("A", 100), ("B", 50)]
-    org_a = out["org-grid"]["rowData"][0]["id"]
+    rows = grid_rows(client, "?period=2024-Q1")
+    assert rows["rowCount"] == 2
+    assert [(r["code"], r["members_total"]) for r in rows["rowData"]] == [("B", 50), ("A", 100)]  # by name
+    org_a = next(r["id"] for r in rows["rowData"] if r["code"] == "A")
+    # sorted and filtered on the server, and searched without diacritics
+    by_members = grid_rows(client, "?period=2024-Q1", sortModel=[{"colId": "members_total", "sort": "desc"}])
+    assert [r["code"] for r in by_members["rowData"]] == ["A", "B"]
+    big = grid_rows(client, "?period=2024-Q1", filterModel={"members_total": {
+        "filterType": "number", "type": "greaterThan", "filter": 60}})
+    assert [r["code"] for r in big["rowData"]] == ["A"] and big["rowCount"] == 1
+    assert [r["code"] for r in grid_rows(client, "?period=2024-Q1", "so tai chinh")["rowData"]] == ["A"]
     # a click on A's box in the treemap puts A in the URL ...
     drilled = call(client, "shell-url.search@", [
-        {"id": "org-tree", "property": "clickData", "value": {"points": [{"id": str(org_a)}]}},
-        {"id": "org-grid", "property": "cellClicked", "value": None}], url("?period=2024-Q1"))
+        {"id": "org-tree", "property": "clickData", "value": {"points": [{"id": str(org_a)}]}}],
+        url("?period=2024-Q1"))
     assert drilled["shell-url"]["search"] == "?period=2024-Q1&org=A"
     # ... and the page then shows A only, with a breadcrumb back to everything
+    assert [r["code"] for r in grid_rows(client, "?period=2024-Q1&org=A")["rowData"]] == ["A"]
     out = call(client, "org-tree", url("?period=2024-Q1&org=A"))
-    assert [r["code"] for r in out["org-grid"]["rowData"]] == ["A"]
     crumbs = json.dumps(out["org-tree-crumbs"]["children"], ensure_ascii=False)
     assert "Toàn bộ" in crumbs and '"href": "/to-chuc?period=2024-Q1"' in crumbs
+    # a click on a row opens the organization's own page
+    opened = call(client, "shell-url.pathname@", [{"id": "org-grid", "property": "cellClicked",
+                                                   "value": {"rowId": str(org_a)}}], url("?period=2024-Q1"))
+    assert opened["shell-url"]["pathname"] == "/don-vi" and opened["shell-url"]["search"] == "?period=2024-Q1&org=A"
+
+
+def test_web016_an_organization_page_shows_its_trend_its_figures_and_where_it_sits(client):
+    out = call(client, "unit-header", url("?period=2024-Q2&org=A"))
+    header = json.dumps(out["unit-header"]["children"], ensure_ascii=False)
+    assert "Đảng bộ Sở Tài chính" in header and "Mã: A" in header and "Đảng bộ Khối Thử" in header
+    members = out["unit-members"]["figure"]["data"][0]
+    assert list(members["y"]) == [100, 103, 104]  # its own trend: Q1, Q2, and Q3 (imported by test_web008)
+    table = json.dumps(out["unit-table"]["children"], ensure_ascii=False)
+    assert "103" in table and "39,8%" in table  # Q2: 41 women of 103
+    # the top organization lists what is under it, each a link to its own page
+    top = call(client, "unit-header", url("?period=2024-Q2&org=KHOI"))
+    children = json.dumps(top["unit-children"]["children"], ensure_ascii=False)
+    assert '"href": "/don-vi?period=2024-Q2&org=A"' in children and "103 đảng viên" in children
+    # no organization chosen: a way on, never a dead end
+    none = call(client, "unit-header", url("?period=2024-Q2"))
+    assert "/to-chuc" in json.dumps(none["unit-header"]["children"], ensure_ascii=False)
 
 
 @pytest.mark.parametrize("prefix", ["adm", "dis", "cmp", "qua", "bal"])
@@ -205,7 +245,9 @@ def test_web011_admissions_page_lists_who_admitted_no_one(client):
     out = call(client, "adm-left", url("?period=2024-Q2"))
     # Q2: A admitted 3, B admitted 0 → B is listed
     assert out["adm-list-title"]["children"].endswith("(1)")
-    assert "Đảng bộ Công ty Điện lực" in json.dumps(out["adm-list"]["children"], ensure_ascii=False)
+    listed = json.dumps(out["adm-list"]["children"], ensure_ascii=False)
+    assert "Đảng bộ Công ty Điện lực" in listed
+    assert '"href": "/don-vi?period=2024-Q2&org=B"' in listed  # its name opens its own page
     bars = {tr["name"]: tr["y"] for tr in out["adm-left"]["figure"]["data"] if tr.get("type") == "bar"}
     assert bars["Kết nạp"][:2] == [3, 3]  # admitted: 3 in Q1 (2 + 1), 3 in Q2 (3 + 0)
 

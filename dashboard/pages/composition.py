@@ -6,6 +6,7 @@ from __future__ import annotations
 import dash
 
 from dashboard import analytics, charts
+from dashboard.web.links import org_ref
 from dashboard.web.topic import Attention, page_layout, register
 
 dash.register_page(__name__, path="/co-cau", title="Cơ cấu", name="Cơ cấu")
@@ -21,7 +22,8 @@ def build(view, lang):
     women_youth, ethnic = (charts.figure(c, view, lang) for c in CHARTS)
     none = analytics.committees_without_women(view.facts, view.orgs, view.period_id)
     title = "Cấp ủy chưa có cấp ủy viên nữ" if lang == "vi" else "Committees with no woman"
-    return women_youth, ethnic, Attention(title, [(r.name, "") for r in none.itertuples()])
+    return women_youth, ethnic, Attention(title, [(r.name, "", org_ref(r.code, r.org_id))
+                                                      for r in none.itertuples()])
 
 
 register(PREFIX, build)

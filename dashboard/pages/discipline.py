@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash
 
 from dashboard import analytics, charts
+from dashboard.web.links import org_ref
 from dashboard.web.topic import Attention, page_layout, register
 
 dash.register_page(__name__, path="/ky-luat", title="Kỷ luật", name="Kỷ luật")
@@ -23,7 +24,8 @@ def build(view, lang):
     table = analytics.org_table(view.facts, view.orgs, view.period_id, lang=lang)
     hit = table[table["disciplined_total"].fillna(0) > 0] if "disciplined_total" in table.columns else table.iloc[0:0]
     title = "Tổ chức có đảng viên bị kỷ luật trong kỳ" if lang == "vi" else "Organizations with disciplined members"
-    return by_form, exits, Attention(title, [(r.name, str(int(r.disciplined_total))) for r in hit.itertuples()])
+    return by_form, exits, Attention(title, [(r.name, str(int(r.disciplined_total)),
+                                                  org_ref(r.code, r.org_id)) for r in hit.itertuples()])
 
 
 register(PREFIX, build)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
+import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
@@ -15,13 +16,20 @@ from dashboard.web.components import GRAPH_CONFIG
 from dashboard.web.export_menu import export_menu
 from dashboard.web.i18n import lang_of, t
 from dashboard.web.ids import Id
+from dashboard.web.links import UNIT_PATH, org_ref
 from dashboard.web.state import build, parse
-from dashboard.web.view import resolve
+from dashboard.web.view import remembered, resolve
+from loaders.text import fold
 
 dash.register_page(__name__, path="/to-chuc", title="Tổ chức — Thống kê đảng viên", name="Tổ chức")
 
 GRID_METRICS = ("members_total", "members_probationary", "members_female", "admitted", "recognized_full",
                 "disciplined_total", "committee_members", "committee_female", "committee_youth")
+
+
+PAGE_SIZE = 50
+NUMBER_FILTERS = {"equals": "__eq__", "notEqual": "__ne__", "lessThan": "__lt__", "lessThanOrEqual": "__le__",
+                  "greaterThan": "__gt__", "greaterThanOrEqual": "__ge__"}
 
 
 def layout(**_query: str) -> html.Div:
@@ -30,34 +38,41 @@ def layout(**_query: str) -> html.Div:
         dcc.Loading(dcc.Graph(id=Id.ORG_TREE, config=GRAPH_CONFIG, style={"height": "520px"})),
         export_menu("organizations-tree"),
         dbc.Input(id=Id.ORG_SEARCH, type="search", className="my-2", debounce=True),
-        # row ids are strings (AG Grid wants them so): the organization's id as text
-        dag.AgGrid(id=Id.ORG_GRID, className="ag-theme-alpine", style={"height": "520px"},
-                   getRowId="params.data.id",
-                   dashGridOptions={"pagination": True, "paginationPageSize": 50, "animateRows": False},
-                   defaultColDef={"sortable": True, "filter": True, "resizable": True}),
+        html.Div(id=Id.ORG_GRID + "-hint", className="small text-muted mb-1"),
+        # the grid asks the server for one page of rows at a time (a national table has 50.000 of them);
+        # it is re-created when the view or the search changes, carrying them in its context
+        html.Div(id=Id.ORG_GRID + "-box"),
     ])
 
 
 @callback(
-    Output(Id.ORG_TREE, "figure"), Output(Id.ORG_GRID, "rowData"), Output(Id.ORG_GRID, "columnDefs"),
-    Output(Id.ORG_TREE + "-crumbs", "children"), Output(Id.ORG_SEARCH, "placeholder"),
+    Output(Id.ORG_TREE, "figure"), Output(Id.ORG_TREE + "-crumbs", "children"), Output(Id.ORG_SEARCH, "placeholder"),
     Input(Id.URL, "search"),
 )
 def update(search: str | None):
+    snap = context.snapshot()
+    return remembered(snap, ("orgs-tree", build(parse(search))), lambda: _tree(snap, search))
+
+
+def _tree(snap, search: str | None):
     state = parse(search)
     lang = lang_of(state.lang)
-    view = resolve(context.snapshot(), state)
+    view = resolve(snap, state)
     crumbs = _breadcrumb(view, state)
     if view.period_id is None or view.facts.empty:
-        return figures.empty_figure(lang), [], [], crumbs, t("search", lang)
-    fig = charts.figure("organizations-tree", view, lang)
-    table = analytics.org_table(view.facts, view.orgs, view.period_id, lang=lang)
-    metrics = [m for m in GRID_METRICS if m in table.columns]
-    rows = [{"id": str(int(r.org_id)), "code": r.code if isinstance(r.code, str) else "", "name": r.name,
-             "type": r.org_type_name if isinstance(r.org_type_name, str) else "",
-             "parent": r.parent_name if isinstance(r.parent_name, str) else "",
-             **{m: (None if _na(getattr(r, m)) else int(getattr(r, m))) for m in metrics}}
-            for r in table.itertuples()]
+        return figures.empty_figure(lang), crumbs, t("search", lang)
+    return charts.figure("organizations-tree", view, lang), crumbs, t("search", lang)
+
+
+@callback(Output(Id.ORG_GRID + "-box", "children"), Output(Id.ORG_GRID + "-hint", "children"),
+          Input(Id.URL, "search"), Input(Id.ORG_SEARCH, "value"))
+def grid(search: str | None, text: str | None):
+    """The table for the view: its columns, and the view and search it will ask rows for."""
+    state = parse(search)
+    lang = lang_of(state.lang)
+    metrics = [m for m in GRID_METRICS]
+    number_format = ("d3.format(',')(params.value)" if lang == "en" else
+                     "params.value == null ? '' : params.value.toLocaleString('vi-VN')")
     columns = [
         {"field": "code", "headerName": "Mã" if lang == "vi" else "Code", "pinned": "left", "width": 110},
         {"field": "name", "headerName": "Tên tổ chức" if lang == "vi" else "Organization", "pinned": "left",
@@ -65,17 +80,88 @@ def update(search: str | None):
         {"field": "type", "headerName": t("types", lang)},
         {"field": "parent", "headerName": "Cấp trên" if lang == "vi" else "Parent"},
         *[{"field": m, "headerName": metric_name(m, lang), "type": "numericColumn",
-           "valueFormatter": {"function": "d3.format(',')(params.value)" if lang == "en" else
-                              "params.value == null ? '' : params.value.toLocaleString('vi-VN')"}}
-          for m in metrics],
+           "filter": "agNumberColumnFilter", "valueFormatter": {"function": number_format}} for m in metrics],
     ]
-    return fig, rows, columns, crumbs, t("search", lang)
+    table = dag.AgGrid(
+        id=Id.ORG_GRID, className="ag-theme-alpine", style={"height": "520px"}, rowModelType="infinite",
+        columnDefs=columns, getRowId="params.data.id",
+        defaultColDef={"sortable": True, "filter": "agTextColumnFilter", "resizable": True,
+                       "filterParams": {"buttons": ["reset"], "maxNumConditions": 1}},
+        dashGridOptions={"pagination": True, "paginationPageSize": PAGE_SIZE, "cacheBlockSize": PAGE_SIZE,
+                         "animateRows": False, "context": {"search": build(state), "text": (text or "")[:100]}},
+    )
+    return table, t("grid_hint", lang)
+
+
+@callback(Output(Id.ORG_GRID, "getRowsResponse"), Input(Id.ORG_GRID, "getRowsRequest"), prevent_initial_call=True)
+def rows(request):
+    """One page of rows, sorted and filtered on the server as the grid asks."""
+    if not request:
+        raise PreventUpdate
+    context_ = request.get("context") or {}
+    snap = context.snapshot()
+    state = parse(context_.get("search"))
+    view = resolve(snap, state)
+    if view.period_id is None or view.facts.empty:
+        return {"rowData": [], "rowCount": 0}
+    lang = lang_of(state.lang)
+    table = remembered(snap, ("orgs-grid", build(state)), lambda: _grid_frame(view, lang))
+    chosen = _filtered(table, context_.get("text") or "", request.get("filterModel") or {})
+    for sort in reversed(request.get("sortModel") or []):
+        column = sort.get("colId")
+        if column in chosen.columns:
+            chosen = chosen.sort_values(column, ascending=sort.get("sort") != "desc", kind="stable",
+                                        na_position="last")
+    start = max(int(request.get("startRow") or 0), 0)
+    end = min(max(int(request.get("endRow") or start + PAGE_SIZE), start), start + 500)
+    page = chosen.iloc[start:end]
+    records = [{k: (None if _na(v) else (int(v) if k in GRID_METRICS else v)) for k, v in r.items()}
+               for r in page.to_dict("records")]
+    return {"rowData": records, "rowCount": len(chosen)}
+
+
+def _grid_frame(view, lang) -> pd.DataFrame:
+    """Every organization with figures in the period: id (text), code, name, type, parent, the metrics, and a
+    folded name and code for the search (Vietnamese without diacritics matches too)."""
+    table = analytics.org_table(view.facts, view.orgs, view.period_id, lang=lang)
+    metrics = [m for m in GRID_METRICS if m in table.columns]
+    frame = pd.DataFrame({
+        "id": table["org_id"].astype("int64").astype(str),
+        "code": table["code"].where(table["code"].map(lambda c: isinstance(c, str)), ""),
+        "name": table["name"].astype(str),
+        "type": table["org_type_name"].where(table["org_type_name"].map(lambda c: isinstance(c, str)), ""),
+        "parent": table["parent_name"].where(table["parent_name"].map(lambda c: isinstance(c, str)), ""),
+        **{m: table[m] for m in metrics},
+    })
+    frame["_key"] = (frame["code"] + " " + frame["name"]).map(fold)
+    return frame.sort_values("name", kind="stable").reset_index(drop=True)
+
+
+def _filtered(table: pd.DataFrame, text: str, model: dict) -> pd.DataFrame:
+    mask = pd.Series(True, index=table.index)
+    for word in fold(text).split():
+        mask &= table["_key"].str.contains(word, regex=False)
+    for column, spec in model.items():
+        if column not in table.columns or not isinstance(spec, dict):
+            continue
+        kind, value = spec.get("type"), spec.get("filter")
+        if spec.get("filterType") == "number" and kind in NUMBER_FILTERS and isinstance(value, int | float):
+            values = table[column].astype("Float64")
+            mask &= getattr(values, NUMBER_FILTERS[kind])(value).fillna(False).astype(bool)
+        elif spec.get("filterType") == "text" and isinstance(value, str) and value:
+            folded = table[column].astype(str).map(fold)
+            needle = fold(value)
+            test = {"contains": folded.str.contains(needle, regex=False),
+                    "notContains": ~folded.str.contains(needle, regex=False),
+                    "equals": folded == needle, "notEqual": folded != needle,
+                    "startsWith": folded.str.startswith(needle), "endsWith": folded.str.endswith(needle)}.get(kind)
+            if test is not None:
+                mask &= test
+    return table.loc[mask].drop(columns="_key")
 
 
 def _na(v: object) -> bool:
-    import pandas as pd
-
-    return v is None or bool(pd.isna(v))
+    return v is None or (not isinstance(v, str) and bool(pd.isna(v)))
 
 
 def _breadcrumb(view, state) -> html.Div:
@@ -97,31 +183,33 @@ def _breadcrumb(view, state) -> html.Div:
 
 
 @callback(Output(Id.URL, "search", allow_duplicate=True), Input(Id.ORG_TREE, "clickData"),
-          Input(Id.ORG_GRID, "cellClicked"), State(Id.URL, "search"), prevent_initial_call=True)
-def drill(click, cell, search):
-    """A click on a box of the treemap or on a row of the table shows that organization (and its subtree)."""
-    org_id = None
-    if dash.ctx.triggered_id == Id.ORG_TREE and click:
-        point = click["points"][0]
-        org_id = point.get("id")
-    elif dash.ctx.triggered_id == Id.ORG_GRID and cell:
-        org_id = cell.get("rowId")
-    if org_id is None or not str(org_id).isdigit():
+          State(Id.URL, "search"), prevent_initial_call=True)
+def drill(click, search):
+    """A click on a box of the treemap shows that organization and its subtree (the breadcrumb goes back)."""
+    point = ((click or {}).get("points") or [{}])[0]
+    ref = _ref(point.get("id"))
+    if ref is None:
         raise PreventUpdate
-    orgs = context.snapshot().orgs
-    hit = orgs[orgs["id"] == int(org_id)]
-    if hit.empty:
-        raise PreventUpdate
-    code = hit.iloc[0]["code"]
-    ref = code if isinstance(code, str) else str(int(org_id))
     new = build(parse(search).with_(org=ref))
     return new if new != search else no_update
 
 
-@callback(Output(Id.ORG_GRID, "dashGridOptions"), Input(Id.ORG_SEARCH, "value"),
-          State(Id.ORG_GRID, "dashGridOptions"))
-def quick_search(text, options):
-    options = dict(options or {})
-    options["quickFilterText"] = text or ""
-    return options
+@callback(Output(Id.URL, "pathname", allow_duplicate=True), Output(Id.URL, "search", allow_duplicate=True),
+          Input(Id.ORG_GRID, "cellClicked"), State(Id.URL, "search"), prevent_initial_call=True)
+def open_unit(cell, search):
+    """A click on a row of the table opens that organization's own page."""
+    ref = _ref((cell or {}).get("rowId"))
+    if ref is None:
+        raise PreventUpdate
+    return UNIT_PATH, build(parse(search).with_(org=ref, types=()))
 
+
+def _ref(org_id: object) -> str | None:
+    """The URL's reference (code, or id as text) of an organization the caller may see, or None."""
+    if org_id is None or not str(org_id).isdigit():
+        return None  # nothing, or a treemap's "other" box
+    orgs = context.snapshot().orgs
+    hit = orgs[orgs["id"] == int(str(org_id))]
+    if hit.empty:
+        return None
+    return org_ref(hit.iloc[0]["code"], hit.iloc[0]["id"])

@@ -30,6 +30,14 @@ class Id(StrEnum):
     ORG_TREE = "org-tree"
     ORG_GRID = "org-grid"
     ORG_SEARCH = "org-search"
+    # one organization's own page
+    UNIT_HEADER = "unit-header"
+    UNIT_CARDS = "unit-cards"
+    UNIT_MEMBERS = "unit-members"
+    UNIT_ADMISSIONS = "unit-admissions"
+    UNIT_RATIOS = "unit-ratios"
+    UNIT_TABLE = "unit-table"
+    UNIT_CHILDREN = "unit-children"
     # data
     DATA_UPLOAD = "data-upload"
     DATA_REPORT = "data-report"
@@ -46,3 +54,13 @@ class Id(StrEnum):
     DATA_ROLLBACK_NO = "data-rollback-no"
     DATA_ROLLBACK_TARGET = "data-rollback-target"
     DATA_ROLLBACK_DONE = "data-rollback-done"
+    # reports
+    REP_CHARTS = "rep-charts"
+    REP_FORMAT = "rep-format"
+    REP_BUILD = "rep-build"
+    REP_CANCEL = "rep-cancel"
+    REP_TOKEN = "rep-token"
+    REP_PROGRESS = "rep-progress"
+    REP_STATUS = "rep-status"
+    REP_DOWNLOAD = "rep-download"
+    REP_TEMPLATE = "rep-template"

@@ -16,6 +16,7 @@ from dashboard.web import context
 from dashboard.web.components import GRAPH_CONFIG
 from dashboard.web.export_menu import export_menu
 from dashboard.web.i18n import Lang, lang_of, t
+from dashboard.web.links import unit_href
 from dashboard.web.state import build as build_search
 from dashboard.web.state import parse
 from dashboard.web.view import View, remembered, resolve
@@ -23,10 +24,11 @@ from dashboard.web.view import View, remembered, resolve
 
 @dataclass(frozen=True)
 class Attention:
-    """A short list of organizations to look at: a title and rows of (name, detail)."""
+    """A short list of organizations to look at: a title and rows of (name, detail[, URL reference]); a row
+    with a reference links to that organization's own page."""
 
     title: str
-    rows: list[tuple[str, str]]
+    rows: list[tuple[str, ...]]
 
 
 Builder = Callable[[View, Lang], tuple[go.Figure, go.Figure, Attention]]
@@ -68,7 +70,8 @@ def register(prefix: str, build: Builder) -> None:
             # a failure in one page's charts shows as a message there, never as a broken app
             empty = figures.empty_figure(lang, message=t("no_data", lang))
             return empty, empty, t("no_data", lang), None
-        rows = [html.Li([html.Strong(name), f" — {detail}" if detail else ""]) for name, detail in attention.rows]
+        rows = [html.Li([html.Strong(dcc.Link(row[0], href=unit_href(state, row[2])) if len(row) > 2 else row[0]),
+                         f" — {row[1]}" if row[1] else ""]) for row in attention.rows]
         return left, right, f"{attention.title} ({len(attention.rows)})", html.Ul(rows[:200]) if rows else None
 
 
