@@ -179,7 +179,7 @@ def test_web008_uploading_a_good_file_then_confirming_makes_its_numbers_appear(c
 
 def grid_rows(client, search: str, text: str = "", **request) -> dict:
     """The organizations table's rows as the grid asks for them (one page, sorted and filtered on the server)."""
-    box = call(client, "org-grid-box", url(search) + [{"id": "org-search", "property": "value", "value": text}])
+    box = call(client, "org-grid-box", [*url(search), {"id": "org-search", "property": "value", "value": text}])
     grid = box["org-grid-box"]["children"]["props"]
     ask = {"startRow": 0, "endRow": 50, "sortModel": [], "filterModel": {}, **request,
            "context": grid["dashGridOptions"]["context"]}
@@ -391,3 +391,35 @@ def test_web015_snapshot_follows_imports_and_rollbacks_by_delta_and_from_disk(tm
     pd.testing.assert_frame_equal(again.snapshot().facts, full())
     assert again.last_refresh == "full"
     engine.dispose()
+
+
+def test_web017_the_organization_tree_opens_level_by_level_finds_by_name_and_sets_the_filter(client):
+    from dashboard.web import context
+    from dashboard.web.ids import Id
+
+    def body(focus, text="", search="?period=2024-Q2"):
+        out = call(client, Id.TREE_BODY + ".children", [
+            {"id": Id.TREE_FOCUS, "property": "data", "value": focus},
+            {"id": Id.TREE_SEARCH, "property": "value", "value": text}, *url(search)])
+        return json.dumps(out[Id.TREE_BODY]["children"], ensure_ascii=False)
+
+    top = body(-1)
+    assert "Đảng bộ Khối Thử" in top and "Đảng bộ Sở Tài chính" not in top  # one level at a time
+    with db.read_transaction(context.engine()) as conn:
+        khoi = Registry.load(conn).find("KHOI").id
+    inside = body(khoi)
+    assert "Đảng bộ Sở Tài chính" in inside and "Đảng bộ Công ty Điện lực" in inside
+    found = body(-1, "cong ty dien")  # without diacritics
+    assert "Đảng bộ Công ty Điện lực" in found and "Đảng bộ Sở Tài chính" not in found
+    assert "Đảng bộ Khối Thử" in found  # the path above the result
+    dep = next(d for d in client.dash_deps if "tree-pick" in json.dumps(d["inputs"]))
+    button = {"type": "tree-pick", "index": "B"}
+    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1].split("@")[0]}
+               for o in dep["output"].strip(".").split("...")]
+    response = client.post("/_dash-update-component", json={
+        "output": dep["output"], "outputs": outputs,
+        "inputs": [[{"id": button, "property": "n_clicks", "value": 1}]], "state": url("?period=2024-Q2"),
+        "changedPropIds": [json.dumps(button, separators=(",", ":"), sort_keys=True) + ".n_clicks"]})
+    picked = response.get_json()["response"]
+    assert picked["shell-url"]["search"] == "?period=2024-Q2&org=B"
+    assert picked[Id.TREE_PANEL]["is_open"] is False

@@ -18,7 +18,7 @@ from dashboard import settings
 from dashboard.accounts import web as accounts
 from dashboard.analytics import DEFAULT_TARGETS
 from dashboard.store import db
-from dashboard.web import context
+from dashboard.web import context, org_tree
 from dashboard.web.data import DataService
 from dashboard.web.i18n import lang_of, t
 from dashboard.web.ids import Id
@@ -83,7 +83,7 @@ def shell() -> html.Div:
                          dcc.Dropdown(id=Id.PERIOD, clearable=False)], md=3),
                 dbc.Col([dbc.Label(id=Id.COMPARISON + "-label", html_for=Id.COMPARISON),
                          dcc.Dropdown(id=Id.COMPARISON, clearable=False)], md=2),
-                dbc.Col([dbc.Label(id=Id.ORG + "-label", html_for=Id.ORG),
+                dbc.Col([dbc.Label(id=Id.ORG + "-label", html_for=Id.ORG), org_tree.button(),
                          dcc.Dropdown(id=Id.ORG, searchable=True)], md=4),
                 dbc.Col([dbc.Label(id=Id.TYPES + "-label", html_for=Id.TYPES),
                          dcc.Dropdown(id=Id.TYPES, multi=True)], md=3),
@@ -93,6 +93,7 @@ def shell() -> html.Div:
                       dbc.Button(id=Id.TARGETS_OPEN, size="sm", color="secondary", outline=True,
                                  className="float-end")], className="mb-2 clearfix"),
             _targets_modal(),
+            org_tree.panel(),
             dash.page_container,
         ], fluid=True),
     ])

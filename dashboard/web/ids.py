@@ -15,6 +15,11 @@ class Id(StrEnum):
     TYPES = "filter-types"
     CHIP = "filter-chip"
     CHIP_CLEAR = "filter-chip-clear"
+    TREE_BUTTON = "tree-button"
+    TREE_PANEL = "tree-panel"
+    TREE_SEARCH = "tree-search"
+    TREE_BODY = "tree-body"
+    TREE_FOCUS = "tree-focus"
     TARGETS_OPEN = "targets-open"
     TARGETS_MODAL = "targets-modal"
     TARGETS_INPUT = "targets-input"  # pattern-matched: {"type": TARGETS_INPUT, "index": URL key}
