@@ -30,7 +30,7 @@ from loaders.catalogue import ORG_TYPES
 HERE = Path(__file__).resolve().parent.parent
 PAGES = (("page_overview", "/"), ("page_admissions", "/phat-trien-dang-vien"), ("page_discipline", "/ky-luat"),
          ("page_composition", "/co-cau"), ("page_quality", "/chat-luong"), ("page_balance", "/bien-dong"),
-         ("page_orgs", "/to-chuc"), ("page_data", "/du-lieu"))
+         ("page_orgs", "/to-chuc"), ("page_data", "/du-lieu"), ("page_reports", "/bao-cao"))
 
 
 def create_app(engine: Engine | None = None, *, sample_data: bool = True, snapshot_cache: Path | None = None) -> Dash:
@@ -69,6 +69,7 @@ def shell() -> html.Div:
     """The frame around every page: navigation, the shared filters, the page."""
     return html.Div([
         dcc.Location(id=Id.URL, refresh=False),
+        dcc.Location(id=Id.NAVIGATE, refresh="callback-nav"),
         dbc.Navbar(dbc.Container([
             dbc.NavbarBrand(html.Span(id=Id.NAV + "-brand"), href="/"),
             dbc.Nav(id=Id.NAV, navbar=True),
