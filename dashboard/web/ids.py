@@ -6,6 +6,7 @@ from enum import StrEnum
 class Id(StrEnum):
     # shell and shared filters
     URL = "shell-url"
+    NAVIGATE = "shell-navigate"  # a Location whose href a callback sets to go to another page
     LANG = "shell-lang"
     NAV = "shell-nav"
     SAMPLE_BADGE = "shell-sample-badge"
