@@ -177,21 +177,24 @@ def test_brw002_choosing_a_period_updates_cards_charts_and_url(page):
     expect(bar_label(page, "ovw-composition", "100")).not_to_have_count(0)  # Q1's A
 
 
-def test_brw003_organizations_drill_down_to_a_row_and_back(page):
+def test_brw003_a_row_of_the_table_opens_the_organization_page_and_links_lead_around(page):
     page.goto("/to-chuc?period=2024-Q1")
     grid = page.locator("#org-grid")
     expect(grid.locator(".ag-center-cols-container .ag-row")).to_have_count(2)
     grid.get_by_role("gridcell", name="Đảng bộ Sở Tài chính", exact=True).click()
-    expect(page).to_have_url(re.compile(r"[?&]org=A(&|$)"))
-    expect(grid.locator(".ag-center-cols-container .ag-row")).to_have_count(1)
-    expect(grid).to_contain_text("Đảng bộ Sở Tài chính")
-    expect(grid).not_to_contain_text("Đảng bộ Công ty Điện lực")
-    crumbs = page.locator("#org-tree-crumbs")
-    expect(crumbs).to_contain_text("Đảng bộ Sở Tài chính")
-    crumbs.get_by_role("link").first.click()  # "Toàn bộ"
-    expect(page).not_to_have_url(re.compile(r"[?&]org="))
-    expect(grid.locator(".ag-center-cols-container .ag-row")).to_have_count(2)
-    expect(grid).to_contain_text("Đảng bộ Công ty Điện lực")
+    expect(page).to_have_url(re.compile(r"/don-vi\?period=2024-Q1&org=A$"))
+    header = page.locator("#unit-header")
+    expect(header).to_contain_text("Đảng bộ Sở Tài chính")
+    expect(header).to_contain_text("Mã: A")
+    expect(page.locator("#unit-table")).to_contain_text("100")  # its members in Q1 ...
+    expect(page.locator("#unit-table")).to_contain_text("103")  # ... and in Q2
+    header.get_by_role("link", name="Đảng bộ Khối Thử").click()  # up to where it sits
+    expect(page).to_have_url(re.compile(r"/don-vi\?period=2024-Q1&org=KHOI$"))
+    children = page.locator("#unit-children")
+    expect(children).to_contain_text("Đảng bộ Công ty Điện lực")
+    children.get_by_role("link", name="Đảng bộ Công ty Điện lực").click()
+    expect(page).to_have_url(re.compile(r"[?&]org=B$"))
+    expect(page.locator("#unit-header")).to_contain_text("Đảng bộ Công ty Điện lực")
 
 
 def test_brw004_organizations_breadcrumb_leads_back_to_everything(page):
@@ -242,3 +245,60 @@ def test_brw007_the_english_switch_turns_the_interface_to_english(page):
     expect(card(page, "Members")).to_have_text(re.compile(r"^Members\s*153\s*\+3"))
     expect(page.locator("#ovw-narrative")).to_contain_text("153")
     expect(page.locator("#ovw-narrative")).not_to_contain_text("đảng viên")
+
+
+def test_brw008_the_tree_filter_opens_level_by_level_and_chooses_an_organization(page):
+    page.goto("/?period=2024-Q2")
+    expect(card(page, "Đảng viên")).to_contain_text("153")
+    page.locator("#tree-button").click()
+    panel = page.locator("#tree-panel")
+    expect(panel).to_contain_text("Đảng bộ Khối Thử")
+    expect(panel).not_to_contain_text("Đảng bộ Sở Tài chính")  # one level at a time
+    panel.get_by_role("button", name="▸").first.click()
+    expect(panel).to_contain_text("Đảng bộ Sở Tài chính")
+    panel.get_by_role("button", name="Đảng bộ Sở Tài chính", exact=True).click()
+    expect(page).to_have_url(re.compile(r"[?&]org=A(&|$)"))
+    expect(card(page, "Đảng viên")).to_have_text(re.compile(r"^Đảng viên\s*103(?!\d)"))
+    # and by name, without diacritics
+    page.locator("#tree-button").click()
+    page.locator("#tree-search").fill("dien luc")
+    page.locator("#tree-search").press("Enter")
+    expect(panel).to_contain_text("Tìm thấy 1 tổ chức")
+    panel.get_by_role("button", name="Đảng bộ Công ty Điện lực", exact=True).click()
+    expect(page).to_have_url(re.compile(r"[?&]org=B(&|$)"))
+    expect(card(page, "Đảng viên")).to_have_text(re.compile(r"^Đảng viên\s*50\s*0 so với"))  # 50, no change
+
+
+def test_brw009_targets_set_in_the_dialog_go_into_the_link(page):
+    page.goto("/phat-trien-dang-vien?period=2024-Q2")
+    page.locator("#targets-open").click()
+    field = page.locator("#targets-modal input").first  # admissions, % a year
+    expect(field).to_have_value("3")
+    field.fill("5")
+    page.locator("#targets-apply").click()
+    expect(page).to_have_url(re.compile(r"[?&]targets=adm:5(&|$)"))
+    expect(page.locator("#targets-open")).to_contain_text("*")  # the view uses its own targets
+    expect(page.locator("#adm-left")).to_contain_text("5%")  # the target line's label
+
+
+def test_brw010_rolling_back_asks_first_then_the_numbers_go(page):
+    page.goto("/du-lieu?period=2024-Q3")
+    batches = page.locator("#data-batches")
+    expect(batches).to_contain_text("q3.xlsx")  # imported by test_brw006
+    batches.get_by_role("row").filter(has_text="q3.xlsx").get_by_role("button", name="Hoàn tác").click()
+    dialog = page.locator("#data-rollback-modal")
+    expect(dialog).to_contain_text("q3.xlsx")
+    dialog.get_by_role("button", name="Hủy").click()
+    expect(dialog).to_be_hidden()
+    page.goto("/?period=2024-Q3")
+    expect(card(page, "Đảng viên")).to_contain_text("156")  # cancelling changed nothing
+    page.goto("/du-lieu?period=2024-Q3")
+    batches.get_by_role("row").filter(has_text="q3.xlsx").get_by_role("button", name="Hoàn tác").click()
+    dialog.get_by_role("button", name="Hoàn tác").click()
+    expect(page.locator("#data-rollback-done")).to_contain_text("Đã hoàn tác lần nhập số 3")
+    page.goto("/?period=2024-Q2")
+    expect(page.locator("#filter-period")).to_contain_text("Quý II/2024")
+    page.locator("#filter-period").click()
+    expect(page.get_by_role("option", name="Quý III/2024")).to_have_count(1)  # the period stays known ...
+    page.goto("/?period=2024-Q3")
+    expect(page.locator("#ovw-cards")).not_to_contain_text("156")  # ... but its figures are gone

@@ -210,9 +210,9 @@ def test_web009_organizations_page_drills_down_and_back(client):
     crumbs = json.dumps(out["org-tree-crumbs"]["children"], ensure_ascii=False)
     assert "Toàn bộ" in crumbs and '"href": "/to-chuc?period=2024-Q1"' in crumbs
     # a click on a row opens the organization's own page
-    opened = call(client, "shell-url.pathname@", [{"id": "org-grid", "property": "cellClicked",
+    opened = call(client, "shell-navigate.href", [{"id": "org-grid", "property": "cellClicked",
                                                    "value": {"rowId": str(org_a)}}], url("?period=2024-Q1"))
-    assert opened["shell-url"]["pathname"] == "/don-vi" and opened["shell-url"]["search"] == "?period=2024-Q1&org=A"
+    assert opened["shell-navigate"]["href"] == "/don-vi?period=2024-Q1&org=A"
 
 
 def test_web016_an_organization_page_shows_its_trend_its_figures_and_where_it_sits(client):

@@ -194,14 +194,14 @@ def drill(click, search):
     return new if new != search else no_update
 
 
-@callback(Output(Id.URL, "pathname", allow_duplicate=True), Output(Id.URL, "search", allow_duplicate=True),
-          Input(Id.ORG_GRID, "cellClicked"), State(Id.URL, "search"), prevent_initial_call=True)
+@callback(Output(Id.NAVIGATE, "href"), Input(Id.ORG_GRID, "cellClicked"), State(Id.URL, "search"),
+          prevent_initial_call=True)
 def open_unit(cell, search):
     """A click on a row of the table opens that organization's own page."""
     ref = _ref((cell or {}).get("rowId"))
     if ref is None:
         raise PreventUpdate
-    return UNIT_PATH, build(parse(search).with_(org=ref, types=()))
+    return UNIT_PATH + build(parse(search).with_(org=ref, types=()))
 
 
 def _ref(org_id: object) -> str | None:
