@@ -12,6 +12,7 @@ Time-series frames are in time order with ``label`` (and ``label_en``), as ``ana
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import pandas as pd
@@ -113,8 +114,10 @@ def metric_name(metric: str, lang: Lang = "vi") -> str:
 
 
 # --- the shared look -----------------------------------------------------------------------------
+@functools.lru_cache(maxsize=4)
 def figure_template(lang: Lang = "vi") -> go.layout.Template:
-    """The template every figure uses: font, separators, colours, white background, hover font."""
+    """The template every figure uses: font, separators, colours, white background, hover font.
+    Built once per language (a figure takes a copy when it is assigned)."""
     return go.layout.Template(layout=go.Layout(
         font={"family": FONT_FAMILY, "size": 13, "color": "#212121"},
         separators=plotly_separators(lang),
