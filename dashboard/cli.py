@@ -471,6 +471,8 @@ def cmd_serve(args: argparse.Namespace, out: Out) -> int:
         out.error("DEBUG chỉ dùng khi HOST là 127.0.0.1 hoặc localhost.",
                   "DEBUG is only allowed when HOST is 127.0.0.1 or localhost.")
         return EXIT_UNREADABLE
+    if hasattr(signal, "SIGPIPE"):  # a browser that goes away (or a reader child that dies) must not end the server
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     app = create_app()
     out.line(f"Mở trình duyệt tại http://{host}:{port}/", f"Open http://{host}:{port}/ in a browser")
     link = setup_hint(app, f"http://{host}:{port}")

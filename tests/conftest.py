@@ -67,6 +67,17 @@ def root_org(engine: Engine) -> int:
                           code="KHOI", org_type=None, parent_id=None).id
 
 
+@pytest.fixture(autouse=True)
+def _keep_sigpipe_ignored() -> Iterator[None]:
+    """``cli.main()`` lets SIGPIPE end the process (``python app.py batches | head``); a test calling it in-process
+    would leave pytest to be killed by the next write to a closed pipe (a child's stdin, a closed socket)."""
+    import signal
+
+    saved = signal.getsignal(signal.SIGPIPE)
+    yield
+    signal.signal(signal.SIGPIPE, saved)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Every test that uses the store runs on SQLite and on PostgreSQL (unless marked ``sqlite_only``)."""
     if "store_url" in metafunc.fixturenames and metafunc.definition.get_closest_marker("sqlite_only") is None:
