@@ -431,6 +431,7 @@ def period_label_en(code: str, kind: str, label: str) -> str:
     return label
 
 
+@memoized
 def periods_table(periods: pd.DataFrame) -> pd.DataFrame:
     """The periods frame with dates as ``datetime.date``, ``label_en`` and ``months``, ordered by end date."""
     cols = ["id", "code", "kind", "start", "end", "label", "label_en", "months"]
@@ -634,7 +635,12 @@ def _ratio_rows(frame: pd.DataFrame, keys: list[str], targets: Targets, months: 
             cache[col] = _values(frame[col])
         return cache[col]
 
-    pieces = []
+    # one frame at the end, from plain arrays: per-ratio frames cost more than the arithmetic here
+    pieces: dict[str, list] = {c: [] for c in ("rows", "ratio", "numerator", "denominator", "value", "target",
+                                              "status")}
+    month_values = None
+    if months is not None and "period_id" in keys:
+        month_values = key_frame["period_id"].map(months).to_numpy(dtype="float64")
     for spec in specs:
         den_col = None if spec.denominator == "@organizations" else spec.denominator
         needed = [*spec.numerator, *([den_col] if den_col else [])]
@@ -647,34 +653,35 @@ def _ratio_rows(frame: pd.DataFrame, keys: list[str], targets: Targets, months: 
         den_rows = values(den_col)[0] if den_col else np.ones(len(frame))
         numerator = np.bincount(codes[ok], weights=num_rows[ok], minlength=n_keys)
         denominator = np.bincount(codes[ok], weights=den_rows[ok], minlength=n_keys)
-        present = np.bincount(codes[ok], minlength=n_keys) > 0
-        agg = key_frame[present].reset_index(drop=True)
-        agg["ratio"] = spec.id
-        agg["numerator"] = numerator[present]
-        agg["denominator"] = denominator[present]
-        den = agg["denominator"].where(agg["denominator"] > 0)
-        agg["value"] = agg["numerator"] / den * spec.scale
-        if spec.id == "admissions_per_100" and months is not None and "period_id" in keys:
-            agg["target"] = _target(spec, targets, agg["period_id"].map(months).astype("float64"))
+        present = np.flatnonzero(np.bincount(codes[ok], minlength=n_keys) > 0)
+        num, den = numerator[present], denominator[present]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.where(den > 0, num / np.where(den > 0, den, 1) * spec.scale, np.nan)
+        if spec.target is None:
+            target = np.full(len(present), np.nan)
         elif spec.id == "admissions_per_100":
-            agg["target"] = np.nan
+            target = (_target(spec, targets, month_values[present]) if month_values is not None
+                      else np.full(len(present), np.nan))
         else:
-            agg["target"] = _target(spec, targets, 0)
-        agg["target"] = agg["target"].astype("float64")
-        judged = (agg["value"].notna() & agg["target"].notna()).to_numpy()
+            target = np.full(len(present), float(_target(spec, targets, 0)))
+        target = np.asarray(target, dtype="float64")
+        judged = ~np.isnan(value) & ~np.isnan(target)
         # a tiny tolerance keeps 15,0% (3/20) from failing a 15% floor by floating-point rounding
-        if spec.at_most:
-            passes = (agg["value"] <= agg["target"] + 1e-9).to_numpy()
-        else:
-            passes = (agg["value"] >= agg["target"] - 1e-9).to_numpy()
-        status = np.full(len(agg), None, dtype=object)
+        passes = value <= target + 1e-9 if spec.at_most else value >= target - 1e-9
+        status = np.full(len(present), None, dtype=object)
         status[judged & passes] = MET
         status[judged & ~passes] = NOT_MET
-        agg["status"] = pd.Series(status, index=agg.index, dtype="object")
-        pieces.append(agg)
-    if not pieces:
+        for name, array in (("rows", present), ("numerator", num), ("denominator", den), ("value", value),
+                            ("target", target), ("status", status)):
+            pieces[name].append(array)
+        pieces["ratio"].append(np.full(len(present), spec.id, dtype=object))
+    if not pieces["rows"]:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
-    return pd.concat(pieces, ignore_index=True)[cols]
+    out = key_frame.iloc[np.concatenate(pieces["rows"])].reset_index(drop=True)
+    for name in ("ratio", "numerator", "denominator", "value", "target"):
+        out[name] = np.concatenate(pieces[name])
+    out["status"] = pd.Series(np.concatenate(pieces["status"]), index=out.index, dtype="object")  # None, not NaN
+    return out[cols]
 
 
 @memoized

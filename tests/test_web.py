@@ -48,10 +48,10 @@ def client(tmp_path_factory):
 def call(client, output_prefix: str, inputs: list[dict], state: list[dict] | None = None) -> dict:
     """POST one callback as the browser would; returns its response by component id."""
     prefix = output_prefix.lstrip(".")
-    dep = next(d for d in client.dash_deps if d["output"].lstrip(".").startswith(prefix))
-    if "@" in output_prefix:  # an output shared by several callbacks: pick by its first input
-        dep = next(d for d in client.dash_deps if d["output"].lstrip(".").startswith(prefix)
-                   and d["inputs"][0]["id"] == inputs[0]["id"])
+    matches = [d for d in client.dash_deps if d["output"].lstrip(".").startswith(prefix)]
+    # an output shared by several callbacks: the one whose first input is the one given
+    dep = next((d for d in matches if d["inputs"][0] == {"id": inputs[0]["id"], "property": inputs[0]["property"]}),
+               matches[0])
     outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in dep["output"].strip(".").split("...")]
     body = {"output": dep["output"], "outputs": outputs if dep["output"].startswith("..") else outputs[0],
             "inputs": inputs, "state": state or [],
@@ -328,7 +328,8 @@ def test_web014_targets_set_in_the_dialog_travel_in_the_url_and_change_the_targe
     search = response.get_json()["response"][Id.URL]["search"]
     assert search == "?period=2024-Q2&targets=adm:5,cfw:40"  # only what differs from the defaults
     # a filter change keeps the targets in the URL
-    dep = next(d for d in client.dash_deps if d["output"].startswith("..shell-url.search"))
+    dep = next(d for d in client.dash_deps if d["output"].startswith("..shell-url.search")
+               and d["inputs"][0] == {"id": "shell-url", "property": "search"})
     outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in dep["output"].strip(".").split("...")]
     filters = [{"id": "filter-period", "property": "value", "value": "2024-Q1"},
                {"id": "filter-comparison", "property": "value", "value": "previous"},

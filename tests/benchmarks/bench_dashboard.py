@@ -134,7 +134,8 @@ def main() -> int:
     print(f"\n{'callback':<16}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'first-time max ms':>19}"
           f"{'largest figure KB':>19}{'goal':>8}")
     for name, prefix in pages:
-        dep = next((d for d in deps if d["output"].startswith(prefix)), None)
+        dep = next((d for d in deps if d["output"].startswith(prefix)
+                    and d["inputs"][0] == {"id": "shell-url", "property": "search"}), None)
         if dep is None:
             print(f"{name:<16} (no such callback)")
             continue
@@ -148,6 +149,8 @@ def main() -> int:
             if search not in seen:  # the first request of a view computes; later ones may reuse results
                 seen.add(search)
                 first_times.append(elapsed)
+            if response.status_code != 200:
+                raise SystemExit(f"{name}: HTTP {response.status_code} for {search}")
             if response.status_code == 200:
                 for value in response.get_json()["response"].values():
                     if isinstance(value, dict) and "figure" in value:
