@@ -6,7 +6,7 @@ import dash
 
 from dashboard import analytics, charts
 from dashboard.web.links import org_ref
-from dashboard.web.topic import Attention, page_layout, register
+from dashboard.web.topic import SHOWN, Attention, page_layout, register
 
 dash.register_page(__name__, path="/ky-luat", title="Kỷ luật", name="Kỷ luật")
 CHARTS = ("discipline-forms", "discipline-exits")  # dashboard.charts: page and downloads alike
@@ -25,7 +25,8 @@ def build(view, lang):
     hit = table[table["disciplined_total"].fillna(0) > 0] if "disciplined_total" in table.columns else table.iloc[0:0]
     title = "Tổ chức có đảng viên bị kỷ luật trong kỳ" if lang == "vi" else "Organizations with disciplined members"
     return by_form, exits, Attention(title, [(r.name, str(int(r.disciplined_total)),
-                                                  org_ref(r.code, r.org_id)) for r in hit.itertuples()])
+                                                  org_ref(r.code, r.org_id)) for r in hit.head(SHOWN).itertuples()],
+                                       len(hit))
 
 
 register(PREFIX, build)

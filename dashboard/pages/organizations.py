@@ -18,7 +18,7 @@ from dashboard.web.i18n import lang_of, t
 from dashboard.web.ids import Id
 from dashboard.web.links import UNIT_PATH, org_ref
 from dashboard.web.state import build, parse
-from dashboard.web.view import remembered, resolve
+from dashboard.web.view import remembered, resolve, search_keys
 from loaders.text import fold
 
 dash.register_page(__name__, path="/to-chuc", title="Tổ chức — Thống kê đảng viên", name="Tổ chức")
@@ -105,7 +105,7 @@ def rows(request):
     if view.period_id is None or view.facts.empty:
         return {"rowData": [], "rowCount": 0}
     lang = lang_of(state.lang)
-    table = remembered(snap, ("orgs-grid", build(state)), lambda: _grid_frame(view, lang))
+    table = remembered(snap, ("orgs-grid", build(state)), lambda: _grid_frame(view, lang, search_keys(snap)))
     chosen = _filtered(table, context_.get("text") or "", request.get("filterModel") or {})
     for sort in reversed(request.get("sortModel") or []):
         column = sort.get("colId")
@@ -120,7 +120,7 @@ def rows(request):
     return {"rowData": records, "rowCount": len(chosen)}
 
 
-def _grid_frame(view, lang) -> pd.DataFrame:
+def _grid_frame(view, lang, keys: pd.Series) -> pd.DataFrame:
     """Every organization with figures in the period: id (text), code, name, type, parent, the metrics, and a
     folded name and code for the search (Vietnamese without diacritics matches too)."""
     table = analytics.org_table(view.facts, view.orgs, view.period_id, lang=lang)
@@ -133,7 +133,7 @@ def _grid_frame(view, lang) -> pd.DataFrame:
         "parent": table["parent_name"].where(table["parent_name"].map(lambda c: isinstance(c, str)), ""),
         **{m: table[m] for m in metrics},
     })
-    frame["_key"] = (frame["code"] + " " + frame["name"]).map(fold)
+    frame["_key"] = keys.reindex(table["org_id"].astype("int64").to_numpy()).fillna("").to_numpy()
     return frame.sort_values("name", kind="stable").reset_index(drop=True)
 
 

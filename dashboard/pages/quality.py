@@ -7,7 +7,7 @@ import dash
 from dashboard import analytics, charts
 from dashboard.formatting import fmt_pct
 from dashboard.web.links import org_ref
-from dashboard.web.topic import Attention, page_layout, register
+from dashboard.web.topic import SHOWN, Attention, page_layout, register
 
 dash.register_page(__name__, path="/chat-luong", title="Chất lượng", name="Chất lượng")
 CHARTS = ("quality-ratings", "quality-good")  # dashboard.charts: page and downloads alike
@@ -25,8 +25,8 @@ def build(view, lang):
     over = check[~check["ok"]] if "ok" in check.columns else check.iloc[0:0]
     title = (f"Hoàn thành xuất sắc vượt {fmt_pct(limit, 0, lang)} số hoàn thành tốt" if lang == "vi" else
              f"Excellent above {fmt_pct(limit, 0, lang)} of good")
-    rows = [(r.name, fmt_pct(r.share, lang=lang), org_ref(r.code, r.org_id)) for r in over.itertuples()]
-    return over_years, good, Attention(title, rows)
+    rows = [(r.name, fmt_pct(r.share, lang=lang), org_ref(r.code, r.org_id)) for r in over.head(SHOWN).itertuples()]
+    return over_years, good, Attention(title, rows, len(over))
 
 
 register(PREFIX, build)

@@ -70,6 +70,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "tree_open": ("Xem các tổ chức trực thuộc", "Show the organizations under it"),
     "tree_found": ("Tìm thấy {n} tổ chức", "{n} organizations found"),
     "tree_more": ("… và {n} tổ chức khác: gõ tên để tìm", "… and {n} more: type a name to find one"),
+    "list_more": ("… và {n} tổ chức khác (xem bảng ở trang Tổ chức)",
+                  "… and {n} more (see the table on the Organizations page)"),
     "grid_hint": ("Bấm vào một dòng để mở trang của tổ chức đó; bấm vào một ô của biểu đồ để xem bên trong.",
                   "Click a row to open that organization's page; click a box of the chart to look inside it."),
     "upload_hint": ("Kéo thả tệp Excel/CSV vào đây hoặc bấm để chọn", "Drop an Excel/CSV file here or click to choose"),

@@ -19,7 +19,7 @@ from dashboard.web.i18n import lang_of, t
 from dashboard.web.ids import Id
 from dashboard.web.links import org_ref
 from dashboard.web.state import build, parse
-from dashboard.web.view import find_org, remembered
+from dashboard.web.view import find_org, remembered, search_keys
 from loaders.text import fold
 
 OPEN = "tree-open"  # pattern-matching id types: show a node's children / choose a node
@@ -55,7 +55,7 @@ def _index(snap: Snapshot) -> dict:
     frame = frame.sort_values(["name", "id"], kind="stable")
     children = {int(p): g for p, g in frame.groupby("parent", sort=False)}
     has_children = set(int(p) for p in children if p != TOP)
-    keys = (frame["code"].fillna("").astype(str) + " " + frame["name"]).map(fold)
+    keys = pd.Series(search_keys(snap).reindex(frame["id"].to_numpy()).fillna("").to_numpy(), index=frame.index)
     by_id = frame.set_index("id")
     return {"children": children, "has": has_children, "keys": keys, "frame": frame, "by_id": by_id}
 

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
 from dashboard import figures
+from dashboard.formatting import fmt_int
 from dashboard.web import context
 from dashboard.web.components import GRAPH_CONFIG
 from dashboard.web.export_menu import export_menu
@@ -28,7 +29,11 @@ class Attention:
     with a reference links to that organization's own page."""
 
     title: str
-    rows: list[tuple[str, ...]]
+    rows: list[tuple[str, ...]]  # at most SHOWN of them
+    total: int | None = None  # how many there are (when more than the rows given)
+
+
+SHOWN = 200  # organizations listed on a page (the count says how many there are in all)
 
 
 Builder = Callable[[View, Lang], tuple[go.Figure, go.Figure, Attention]]
@@ -71,8 +76,12 @@ def register(prefix: str, build: Builder) -> None:
             empty = figures.empty_figure(lang, message=t("no_data", lang))
             return empty, empty, t("no_data", lang), None
         rows = [html.Li([html.Strong(dcc.Link(row[0], href=unit_href(state, row[2])) if len(row) > 2 else row[0]),
-                         f" — {row[1]}" if row[1] else ""]) for row in attention.rows]
-        return left, right, f"{attention.title} ({len(attention.rows)})", html.Ul(rows[:200]) if rows else None
+                         f" — {row[1]}" if row[1] else ""]) for row in attention.rows[:SHOWN]]
+        total = attention.total if attention.total is not None else len(attention.rows)
+        more = html.P(t("list_more", lang, n=fmt_int(total - len(rows), lang)), className="small text-muted") \
+            if total > len(rows) else None
+        return left, right, f"{attention.title} ({fmt_int(total, lang)})", \
+            html.Div([html.Ul(rows), more]) if rows else None
 
 
 def same_kind(table: pd.DataFrame, view: View) -> pd.DataFrame:
