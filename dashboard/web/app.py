@@ -42,7 +42,10 @@ def create_app(engine: Engine | None = None, *, sample_data: bool = True, snapsh
     db.upgrade(engine)
     if sample_data:
         ensure_sample_data(engine)
-    context.configure(engine, DataService(engine, snapshot_cache))
+    data = DataService(engine, snapshot_cache)
+    data.warmers.append(warm_default_view)
+    context.configure(engine, data)
+    data.warm()  # the figures load while the server starts; the default view is prepared behind them
     app = Dash(
         __name__,
         use_pages=True,
@@ -63,6 +66,23 @@ def create_app(engine: Engine | None = None, *, sample_data: bool = True, snapsh
     app.server.json.ensure_ascii = False  # type: ignore[attr-defined]
     accounts.init_app(app)  # deny by default: every request needs a session or an API token
     return app
+
+
+def warm_default_view(snap) -> None:
+    """Compute what the landing view (latest period, everything, Vietnamese) shows, so the first visitor after
+    a start or an import finds it ready: every chart of the catalogue, the narrative, the search keys."""
+    from dashboard import charts
+    from dashboard.narrative import report_paragraph
+    from dashboard.web.view import resolve, search_keys
+
+    search_keys(snap)
+    view = resolve(snap, ViewState())
+    if view.period_id is None or view.facts.empty:
+        return
+    for chart in charts.CHARTS:
+        charts.build(chart.id, view, "vi")
+    report_paragraph(view.facts, view.orgs, view.periods, view.period_id, scope_name=view.root_name, lang="vi",
+                     targets=view.targets)
 
 
 def shell() -> html.Div:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import threading
 from collections import OrderedDict
@@ -30,6 +31,7 @@ from dashboard.store.schema import audit_log, import_batches
 from dashboard.store.schema import facts as facts_table
 from loaders.catalogue import METRIC_IDS
 
+log = logging.getLogger(__name__)
 SAMPLE_USER = "Dữ liệu mẫu"  # the actor of the imports made from the bundled sample data
 Scope = frozenset[int] | None  # None: everything; otherwise the tops of the subtrees one may see
 MAX_SCOPED = 64  # scoped snapshots kept (least recently used dropped)
@@ -87,6 +89,7 @@ class DataService:
         self._snapshot: Snapshot | None = None
         self._scoped: OrderedDict[tuple[int, frozenset[int]], Snapshot] = OrderedDict()
         self.last_refresh: str = ""  # "full", "delta", "disk" or "orgs": how the last snapshot was made
+        self.warmers: list = []  # functions of a new snapshot, run in a background thread (see warm())
 
     def version(self) -> int:
         with self.engine.connect() as conn:
@@ -126,7 +129,20 @@ class DataService:
             self.last_refresh = how
         if how in ("full", "delta"):
             self._to_disk(snap)
+        if self.warmers:
+            threading.Thread(target=self._warm, args=(snap,), name="snapshot-warm", daemon=True).start()
         return snap
+
+    def warm(self) -> None:
+        """Load the snapshot now (at start) and prepare what the first pages will ask for, in the background."""
+        threading.Thread(target=self._base, name="snapshot-load", daemon=True).start()
+
+    def _warm(self, snap: Snapshot) -> None:
+        for warmer in self.warmers:
+            try:
+                warmer(snap)
+            except Exception:  # warming only saves time: a page computes whatever is missing
+                log.exception("warming the dashboard's figures failed")
 
     def _build(self, conn, previous: Snapshot | None) -> tuple[Snapshot, str]:
         version = int(conn.execute(select(func.coalesce(func.max(audit_log.c.id), 0))).scalar_one())
