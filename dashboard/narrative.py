@@ -289,8 +289,8 @@ def report_paragraph(facts: pd.DataFrame, orgs: pd.DataFrame, periods: pd.DataFr
     # only the period and those it is compared with: a national frame holds many more
     wanted = {int(period_id)} | {other for mode in comparisons
                                  if (other := an.comparison_period(table, period_id, mode)) is not None}  # type: ignore[arg-type]
-    facts = an.filter_facts(facts, orgs, period_ids=sorted(wanted))
-    totals = an.totals_by_period(facts, orgs)
+    totals = an.totals_by_period(facts, orgs)  # every period, once per scope (shared with the cards and charts)
+    totals = totals[totals["period_id"].isin(wanted)]
     current = totals[totals["period_id"] == period_id]
     if match.empty or current.empty or not current.iloc[0]["organizations"]:
         if match.empty:

@@ -161,6 +161,8 @@ class DataService:
                 facts, how = self._delta(conn, previous.facts, changed, states, periods)
         if how == "full":
             facts = queries.current_values(conn)
+        if how != "orgs":  # period order: one period's rows are a contiguous slice (analytics.period_slice)
+            facts = facts.sort_values(["period_id", "org_id"], kind="stable").reset_index(drop=True)
         snap = Snapshot(version=version, facts=facts, orgs=orgs, periods=periods,
                         sample_only=bool(users) and users == {SAMPLE_USER}, batches=states)
         return snap, how
