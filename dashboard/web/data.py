@@ -161,7 +161,9 @@ class DataService:
                 facts, how = self._delta(conn, previous.facts, changed, states, periods)
         if how == "full":
             facts = queries.current_values(conn)
-        if how != "orgs":  # period order: one period's rows are a contiguous slice (analytics.period_slice)
+        periods_col = facts["period_id"].to_numpy() if len(facts) else None
+        if periods_col is not None and not bool((periods_col[:-1] <= periods_col[1:]).all()):
+            # period order: one period's rows are a contiguous slice (analytics.period_slice)
             facts = facts.sort_values(["period_id", "org_id"], kind="stable").reset_index(drop=True)
         snap = Snapshot(version=version, facts=facts, orgs=orgs, periods=periods,
                         sample_only=bool(users) and users == {SAMPLE_USER}, batches=states)
