@@ -197,6 +197,21 @@ def upload_inputs(data: bytes, name: str, create: bool = False) -> tuple[list[di
             [{"id": "data-upload", "property": "filename", "value": name}, *url("")])
 
 
+def grid_rows(http, server, deps, search: str) -> list[dict]:
+    """The organizations table's rows as the grid asks the server for them (the request is the client's)."""
+    box = post(http, server, deps, "org-grid-box", [*url(search), {"id": "org-search", "property": "value",
+                                                                  "value": ""}]).json()["response"]
+    grid = box["org-grid-box"]["children"]["props"]
+    ask = {"startRow": 0, "endRow": 50, "sortModel": [], "filterModel": {},
+           "context": grid["dashGridOptions"]["context"]}
+    out = post(http, server, deps, "org-grid.getRowsResponse",
+               [{"id": "org-grid", "property": "getRowsRequest", "value": ask}]).json()["response"]
+    forged = {**ask, "context": {**ask["context"], "search": "?period=2024-Q1&org=HA"}}
+    again = post(http, server, deps, "org-grid.getRowsResponse",
+                 [{"id": "org-grid", "property": "getRowsRequest", "value": forged}]).json()["response"]
+    return out["org-grid"]["getRowsResponse"]["rowData"] + again["org-grid"]["getRowsResponse"]["rowData"]
+
+
 def url_map() -> list[tuple[str, list[str]]]:
     """Every rule of the app's Flask URL map (built in a child process: one Dash app per process)."""
     code = ("import json, tempfile; from dashboard.store import db; from dashboard.web.app import create_app; "
@@ -280,12 +295,13 @@ def test_sec005_crafted_callbacks_cannot_read_a_sibling_subtree(server, sessions
         assert response.status_code == 200
         cards = json.dumps(response.json()["response"]["ovw-cards"], ensure_ascii=False)
         assert str(MEMBERS_B) in cards and str(MEMBERS_A) not in cards and "252" not in cards, search
-    grid = post(http, server, deps, "org-tree", url("?period=2024-Q1&org=HA")).json()["response"]
-    assert {r["code"] for r in grid["org-grid"]["rowData"]} <= {"HB", "B1", "B2"}
-    filters = [{"id": f"filter-{k}", "property": "value", "value": None} for k in ("period", "comparison", "org",
-                                                                                  "types")]
-    out = post(http, server, deps, "shell-url", url("?org=HA") + filters
-               + [{"id": "shell-lang", "property": "value", "value": "vi"}]).json()["response"]
+    codes = {r["code"] for r in grid_rows(http, server, deps, "?period=2024-Q1&org=HA")}
+    assert codes and codes <= {"HB", "B1", "B2"}
+    dep = next(d for d in deps if "filter-org.options" in d["output"])  # the URL ↔ filters callback
+    values = {"shell-url.search": "?org=HA", "shell-lang.value": "vi"}
+    inputs = [{"id": i["id"], "property": i["property"], "value": values.get(f"{i['id']}.{i['property']}")}
+              for i in dep["inputs"]]
+    out = post(http, server, [dep], dep["output"].lstrip("."), inputs).json()["response"]
     labels = json.dumps(out["filter-org"]["options"], ensure_ascii=False)
     assert "Huyện A" not in labels and "Đảng bộ Tỉnh" not in labels and out["filter-org"]["value"] is None
 
@@ -540,10 +556,13 @@ def test_sec019_formula_injection_is_neutralized_in_csv_downloads(server, sessio
 
 
 def test_sec020_hostile_names_come_back_as_text_in_callbacks(server, sessions, deps):
-    out = post(sessions["admin"], server, deps, "org-tree", url("?period=2024-Q1&org=HA")).json()["response"]
-    names = [r["name"] for r in out["org-grid"]["rowData"]]
+    names = [r["name"] for r in grid_rows(sessions["admin"], server, deps, "?period=2024-Q1&org=HA")]
     assert XSS in names  # as data, for AG Grid's text cells
-    assert "dangerously_allow_html" not in json.dumps(out) and '"cellRenderer"' not in json.dumps(out)
+    box = post(sessions["admin"], server, deps, "org-grid-box", [*url("?period=2024-Q1&org=HA"), {
+        "id": "org-search", "property": "value", "value": ""}]).json()["response"]
+    assert "dangerously_allow_html" not in json.dumps(box) and '"cellRenderer"' not in json.dumps(box)
+    tree = post(sessions["admin"], server, deps, "org-tree", url("?period=2024-Q1&org=HA")).json()["response"]
+    assert "dangerously_allow_html" not in json.dumps(tree)
 
 
 def test_sec021_headers_cookies_and_no_debug_or_mcp(server, sessions):
