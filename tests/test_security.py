@@ -223,7 +223,7 @@ def url_map() -> list[tuple[str, list[str]]]:
     return [tuple(r) for r in json.loads(out.stdout.strip().splitlines()[-1])]
 
 
-PUBLIC = re.compile(r"^/(dang-nhap|thiet-lap|_favicon\.ico|assets/.*|_dash-component-suites/.*)$")
+PUBLIC = re.compile(r"^/(dang-nhap|thiet-lap|_favicon\.ico|healthz|assets/.*|_dash-component-suites/.*)$")
 
 
 # --- 1. nothing without a session ----------------------------------------------------------------

@@ -7,6 +7,7 @@ import base64
 import csv
 import io
 import json
+import os
 
 import pytest
 
@@ -424,3 +425,18 @@ def test_web017_the_organization_tree_opens_level_by_level_finds_by_name_and_set
     picked = response.get_json()["response"]
     assert picked["shell-url"]["search"] == "?period=2024-Q2&org=B"
     assert picked[Id.TREE_PANEL]["is_open"] is False
+
+
+def test_web018_healthz_answers_without_signing_in_and_names_what_failed(client, monkeypatch):
+    anonymous = client.application.test_client()
+    answer = anonymous.get("/healthz")
+    assert answer.status_code == 200
+    assert answer.get_json() == {"status": "ok", "database": "ok", "redis": "not configured"}
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:9/0")  # nothing listens there
+    failing = anonymous.get("/healthz")
+    assert failing.status_code == 503 and failing.get_json()["redis"] == "error"
+    assert failing.get_json()["database"] == "ok"
+    assert b"members" not in failing.data  # nothing about the figures
+    if os.environ.get("TEST_REDIS_URL"):  # CI: a real Redis must answer (an unreachable one fails here)
+        monkeypatch.setenv("REDIS_URL", os.environ["TEST_REDIS_URL"])
+        assert anonymous.get("/healthz").get_json() == {"status": "ok", "database": "ok", "redis": "ok"}

@@ -47,7 +47,7 @@ from dashboard.store import db
 from dashboard.store.schema import organizations
 from dashboard.web import context
 
-PUBLIC_PATHS = frozenset({"/dang-nhap", "/thiet-lap", "/_favicon.ico"})
+PUBLIC_PATHS = frozenset({"/dang-nhap", "/thiet-lap", "/_favicon.ico", "/healthz"})
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
 TOKEN_PREFIXES = ("/api/", "/export/")  # what an API token may GET
 LOGGED_PREFIXES = ("/api/", "/export/")  # successful downloads go to the access log

@@ -60,9 +60,11 @@ def create_app(engine: Engine | None = None, *, sample_data: bool = True, snapsh
     app.layout = shell
     from dashboard.web.api import api
     from dashboard.web.downloads import downloads
+    from dashboard.web.health import health
 
     app.server.register_blueprint(api)
     app.server.register_blueprint(downloads)  # /export/…: chart images, tables, the report pack, templates
+    app.server.register_blueprint(health)  # /healthz: the store and Redis reachable
     app.server.json.ensure_ascii = False  # type: ignore[attr-defined]
     accounts.init_app(app)  # deny by default: every request needs a session or an API token
     return app
