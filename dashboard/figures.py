@@ -133,6 +133,15 @@ def figure_template(lang: Lang = "vi") -> go.layout.Template:
     ))
 
 
+def _count_ticks(fig: go.Figure) -> dict:
+    """Whole-number ticks for a count axis: with small counts, one tick per unit (never "0, 0, 1, 1")."""
+    top = 0.0
+    for trace in fig.data:
+        values = [v for v in (getattr(trace, "y", None) or ()) if isinstance(v, int | float)]
+        top = max([top, *values])
+    return {"dtick": 1} if top <= 10 else {}
+
+
 def _finish(fig: go.Figure, *, lang: Lang, title: str) -> go.Figure:
     # separators and the font are set on the layout itself too: kaleido and a bare dcc.Graph read them there
     fig.update_layout(template=figure_template(lang), separators=plotly_separators(lang),
@@ -201,7 +210,7 @@ def build_membership_figure(df: pd.DataFrame, *, lang: Lang = "vi", metrics: Seq
             hovertemplate=f"%{{customdata[0]}}<br>{name}: %{{customdata[1]}}<extra></extra>",
         ))
     fig.update_xaxes(type="category", title_text=_t("period", lang))
-    fig.update_yaxes(title_text=_t("members", lang), tickformat=",d", rangemode="tozero")
+    fig.update_yaxes(title_text=_t("members", lang), tickformat=",d", rangemode="tozero", **_count_ticks(fig))
     fig.update_layout(showlegend=len(present) > 1)
     return _finish(fig, lang=lang, title=title)
 
@@ -278,7 +287,7 @@ def build_admissions_figure(df: pd.DataFrame, *, lang: Lang = "vi", target: floa
                 hovertemplate=f"%{{customdata[0]}}<br>{name}: %{{customdata[1]}}<extra></extra>",
             ))
     fig.update_xaxes(type="category", title_text=_t("period", lang))
-    fig.update_yaxes(title_text=_t("people", lang), tickformat=",d", rangemode="tozero")
+    fig.update_yaxes(title_text=_t("people", lang), tickformat=",d", rangemode="tozero", **_count_ticks(fig))
     fig.update_layout(barmode="group")
     return _finish(fig, lang=lang, title=title)
 
@@ -310,7 +319,7 @@ def build_discipline_figure(df: pd.DataFrame, *, lang: Lang = "vi", title: str |
             hovertemplate=f"%{{customdata[0]}}<br>{name}: %{{customdata[1]}}<extra></extra>",
         ))
     fig.update_xaxes(type="category", title_text=_t("period", lang))
-    fig.update_yaxes(title_text=_t("people", lang), tickformat=",d", rangemode="tozero")
+    fig.update_yaxes(title_text=_t("people", lang), tickformat=",d", rangemode="tozero", **_count_ticks(fig))
     fig.update_layout(barmode="stack")
     return _finish(fig, lang=lang, title=title)
 

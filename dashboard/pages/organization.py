@@ -30,9 +30,9 @@ def layout(**_query: str) -> html.Div:
     return html.Div([
         html.Div(id=Id.UNIT_HEADER, className="mb-2"),
         dbc.Row([
-            dbc.Col(dcc.Loading(dcc.Graph(id=Id.UNIT_MEMBERS, config=GRAPH_CONFIG)), lg=4),
-            dbc.Col(dcc.Loading(dcc.Graph(id=Id.UNIT_ADMISSIONS, config=GRAPH_CONFIG)), lg=4),
-            dbc.Col(dcc.Loading(dcc.Graph(id=Id.UNIT_RATIOS, config=GRAPH_CONFIG)), lg=4),
+            dbc.Col(dcc.Loading(dcc.Graph(id=Id.UNIT_MEMBERS, config=GRAPH_CONFIG)), lg=6),
+            dbc.Col(dcc.Loading(dcc.Graph(id=Id.UNIT_ADMISSIONS, config=GRAPH_CONFIG)), lg=6),
+            dbc.Col(dcc.Loading(dcc.Graph(id=Id.UNIT_RATIOS, config=GRAPH_CONFIG)), lg=12),
         ], className="g-2"),
         html.Div(id=Id.UNIT_TABLE, className="mt-3"),
         html.Div(id=Id.UNIT_CHILDREN, className="mt-3"),
@@ -120,7 +120,7 @@ def _by_period(view, lang) -> html.Div:
                             analytics.RATIO_BY_ID["women_pct"].vi))
     rows = []
     for r in table.to_dict("records"):
-        cells = [html.Td(str(r[label]))] + [html.Td(fmt_int(r[m], lang), className="text-end") for m in metrics]
+        cells = [html.Td(str(r[label]), style={"whiteSpace": "nowrap"})] + [html.Td(fmt_int(r[m], lang), className="text-end") for m in metrics]
         if women:
             share = (r["members_female"] / r["members_total"]
                      if not is_missing(r["members_female"]) and not is_missing(r["members_total"])
