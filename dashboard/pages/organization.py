@@ -120,7 +120,8 @@ def _by_period(view, lang) -> html.Div:
                             analytics.RATIO_BY_ID["women_pct"].vi))
     rows = []
     for r in table.to_dict("records"):
-        cells = [html.Td(str(r[label]), style={"whiteSpace": "nowrap"})] + [html.Td(fmt_int(r[m], lang), className="text-end") for m in metrics]
+        cells = [html.Td(str(r[label]), style={"whiteSpace": "nowrap"}),
+                 *[html.Td(fmt_int(r[m], lang), className="text-end") for m in metrics]]
         if women:
             share = (r["members_female"] / r["members_total"]
                      if not is_missing(r["members_female"]) and not is_missing(r["members_total"])
