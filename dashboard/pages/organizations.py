@@ -28,6 +28,16 @@ GRID_METRICS = ("members_total", "members_probationary", "members_female", "admi
 
 
 PAGE_SIZE = 50
+# AG Grid's own words (paging, filters) in Vietnamese
+GRID_VI = {"page": "Trang", "of": "/", "to": "–", "more": "nhiều", "firstPage": "Trang đầu",
+           "previousPage": "Trang trước", "nextPage": "Trang sau", "lastPage": "Trang cuối",
+           "pageSizeSelectorLabel": "Số dòng:", "pageLastRowUnknown": "?", "loadingOoo": "Đang tải…",
+           "noRowsToShow": "Không có tổ chức nào", "filterOoo": "Lọc…", "contains": "Chứa",
+           "notContains": "Không chứa", "equals": "Bằng", "notEqual": "Khác", "startsWith": "Bắt đầu bằng",
+           "endsWith": "Kết thúc bằng", "lessThan": "Nhỏ hơn", "lessThanOrEqual": "Nhỏ hơn hoặc bằng",
+           "greaterThan": "Lớn hơn", "greaterThanOrEqual": "Lớn hơn hoặc bằng", "inRange": "Trong khoảng",
+           "blank": "Trống", "notBlank": "Không trống", "resetFilter": "Bỏ lọc", "andCondition": "Và",
+           "orCondition": "Hoặc"}
 NUMBER_FILTERS = {"equals": "__eq__", "notEqual": "__ne__", "lessThan": "__lt__", "lessThanOrEqual": "__le__",
                   "greaterThan": "__gt__", "greaterThanOrEqual": "__ge__"}
 
@@ -88,7 +98,8 @@ def grid(search: str | None, text: str | None):
         defaultColDef={"sortable": True, "filter": "agTextColumnFilter", "resizable": True,
                        "filterParams": {"buttons": ["reset"], "maxNumConditions": 1}},
         dashGridOptions={"pagination": True, "paginationPageSize": PAGE_SIZE, "cacheBlockSize": PAGE_SIZE,
-                         "animateRows": False, "context": {"search": build(state), "text": (text or "")[:100]}},
+                         "animateRows": False, "context": {"search": build(state), "text": (text or "")[:100]},
+                         **({"localeText": GRID_VI} if lang == "vi" else {})},
     )
     return table, t("grid_hint", lang)
 
