@@ -125,11 +125,13 @@ def figure_template(lang: Lang = "vi") -> go.layout.Template:
         paper_bgcolor="white",
         plot_bgcolor="white",
         hoverlabel={"font": {"family": FONT_FAMILY}},
-        title={"font": {"family": FONT_FAMILY, "size": 16}, "x": 0.0, "xanchor": "left"},
+        # the title at the very top, the legend in its own row under it: they never overlap
+        title={"font": {"family": FONT_FAMILY, "size": 16}, "x": 0.0, "xanchor": "left", "y": 0.98,
+               "yref": "container", "yanchor": "top"},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0.0},
         xaxis={"gridcolor": "#eeeeee", "zerolinecolor": "#bdbdbd", "automargin": True},
         yaxis={"gridcolor": "#eeeeee", "zerolinecolor": "#bdbdbd", "automargin": True},
-        margin={"l": 60, "r": 20, "t": 70, "b": 50},
+        margin={"l": 60, "r": 20, "t": 90, "b": 50},
     ))
 
 
@@ -404,6 +406,11 @@ def build_ratio_targets_figure(df: pd.DataFrame, *, lang: Lang = "vi", targets: 
         return empty_figure(lang, title=title)
     key_col = "org_type" if "org_type" in df.columns else ("org_id" if "org_id" in df.columns else "name")
     rows = df[df["ratio"].isin(shown)]
+    # shares are fractions shown as %; rates (per 100, per 1.000 members) are numbers of members
+    rate = all(RATIO_BY_ID[r].scale != 1 for r in shown)
+
+    def show(v: float | None) -> str:
+        return fmt_number(v, 2, lang) if rate else fmt_pct(v, 1, lang)
     cats = rows.drop_duplicates(key_col)
     label_frame = cats[[c for c in ("org_type", "org_id", "name") if c in cats.columns]].reset_index(drop=True)
     names, keys = _category_names(label_frame if key_col != "org_type" else label_frame[["org_type"]], lang)
@@ -417,7 +424,7 @@ def build_ratio_targets_figure(df: pd.DataFrame, *, lang: Lang = "vi", targets: 
         values = [_num(values_by_key.get(k)) for k in order]
         fig.add_trace(go.Bar(
             y=names, x=values, orientation="h", name=name, marker_color=COLORWAY[i % len(COLORWAY)],
-            customdata=[[k, n, fmt_pct(v, 1, lang)] for k, n, v in zip(keys, names, values, strict=True)],
+            customdata=[[k, n, show(v)] for k, n, v in zip(keys, names, values, strict=True)],
             hovertemplate=f"%{{customdata[1]}}<br>{name}: %{{customdata[2]}}<extra></extra>",
         ))
         if spec.target is not None and spec.id != "admissions_per_100":
@@ -427,7 +434,11 @@ def build_ratio_targets_figure(df: pd.DataFrame, *, lang: Lang = "vi", targets: 
             fig.add_annotation(x=goal, y=1, xref="x", yref="paper", yanchor="bottom", showarrow=False,
                                text=safe_text(f"{_t('target', lang)} {fmt_pct(goal, 0, lang)}"),
                                font={"color": COLORWAY[i % len(COLORWAY)], "size": 11})
-    fig.update_xaxes(tickformat=".0%", rangemode="tozero", title_text=_t("share", lang))
+    if rate:
+        fig.update_xaxes(tickformat=",.2~f", rangemode="tozero",
+                         title_text=safe_text(RATIO_BY_ID[shown[0]].en if lang == "en" else RATIO_BY_ID[shown[0]].vi))
+    else:
+        fig.update_xaxes(tickformat=".0%", rangemode="tozero", title_text=_t("share", lang))
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_layout(barmode="group")
     return _finish(fig, lang=lang, title=title)
