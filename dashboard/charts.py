@@ -13,7 +13,7 @@ where not reported). ``attrs["percent_columns"]`` lists the positions of fractio
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -238,10 +238,31 @@ def quality_ratings(view, lang: Lang) -> tuple[go.Figure, Table]:
     return fig, make_table(data, columns, percent=range(7, 11))
 
 
+def ratings_view(view, lang: Lang = "vi"):
+    """The view moved to the period whose quality ratings apply: the chosen one when it has ratings, else the
+    latest period ending by then that has them (ratings are yearly: a quarter shows its year's ratings)."""
+    if view.period_id is None or "rated_total" not in view.facts.columns:
+        return view
+    rated = view.facts.loc[view.facts["rated_total"].notna(), "period_id"].unique()
+    if view.period_id in set(rated) or len(rated) == 0:
+        return view
+    table = analytics.periods_table(view.periods)
+    end = table.loc[table["id"] == view.period_id, "end"]
+    candidates = table[table["id"].isin(rated) & (table["end"] <= end.iloc[0])] if not end.empty else table.iloc[0:0]
+    if candidates.empty:
+        return view
+    row = candidates.sort_values(["end", "start"]).iloc[-1]
+    label = str(row["label_en"] if lang == "en" else row["label"])
+    return replace(view, period_id=int(row["id"]), period_code=str(row["code"]), period_label=label)
+
+
 def quality_good(view, lang: Lang) -> tuple[go.Figure, Table]:
+    rated = ratings_view(view, lang)
     title = ("Tỷ lệ hoàn thành tốt nhiệm vụ trở lên theo loại hình" if lang == "vi" else
              "Rated good or better by type")
-    return _ratio_by_type(view, lang, ("good_or_better_pct",), title, only=["good_or_better_pct"])
+    if rated.period_id != view.period_id:
+        title += f" ({rated.period_label})"
+    return _ratio_by_type(rated, lang, ("good_or_better_pct",), title, only=["good_or_better_pct"])
 
 
 # --- balance -------------------------------------------------------------------------------------

@@ -440,3 +440,32 @@ def test_web018_healthz_answers_without_signing_in_and_names_what_failed(client,
     if os.environ.get("TEST_REDIS_URL"):  # CI: a real Redis must answer (an unreachable one fails here)
         monkeypatch.setenv("REDIS_URL", os.environ["TEST_REDIS_URL"])
         assert anonymous.get("/healthz").get_json() == {"status": "ok", "database": "ok", "redis": "ok"}
+
+
+def test_web019_a_quarter_shows_its_years_quality_ratings(tmp_path):
+    """Ratings are yearly: with a quarter chosen, the by-type chart and the check use the latest year."""
+    from dashboard import charts
+    from dashboard.web.data import DataService
+    from dashboard.web.state import parse
+    from dashboard.web.view import resolve
+
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'ratings.sqlite3'}")
+    db.upgrade(engine)
+    with db.write_transaction(engine) as conn:
+        create_org(conn, Registry.load(conn), name="Đảng bộ Khối Thử", code="KHOI", org_type=None, parent_id=None)
+    header = ("STT", "Mã TCCS", "Tên tổ chức cơ sở đảng", "Loại hình", "Tổng số đảng viên",
+              "Số đảng viên được đánh giá, xếp loại", "Hoàn thành xuất sắc nhiệm vụ", "Hoàn thành tốt nhiệm vụ")
+    options = imports.ImportOptions(create_orgs=True, actor="test")
+    year = simple_report("BÁO CÁO NĂM 2024", [[1, "A", "Đảng bộ Sở Tài chính", "CQHC", 100, 100, 10, 85]],
+                         header=header)
+    imports.import_file(engine, year, "nam2024.xlsx", options, dry_run=False)
+    imports.import_file(engine, report("BÁO CÁO QUÝ I NĂM 2025", Q1), "q1.xlsx", options, dry_run=False)
+    snap = DataService(engine).snapshot()
+    view = resolve(snap, parse("?period=2025-Q1"))
+    rated = charts.ratings_view(view)
+    assert rated.period_code == "2024" and rated.period_label == "Năm 2024"
+    figure, table = charts.build("quality-good", view, "vi")
+    assert table.shape[0] == 1  # the numbers behind it: one type
+    assert "(Năm 2024)" in figure.layout.title.text
+    assert figure.data and abs(figure.data[0].x[0] - 0.95) < 1e-9  # (10 + 85) / 100
+    engine.dispose()

@@ -21,10 +21,13 @@ def layout(**_query: str):
 def build(view, lang):
     over_years, good = (charts.figure(c, view, lang) for c in CHARTS)
     limit = view.targets.excellent_of_good_max
-    check = analytics.excellent_check(view.facts, view.orgs, view.period_id, limit=limit)
+    rated = charts.ratings_view(view, lang)  # a quarter: its year's ratings
+    check = analytics.excellent_check(rated.facts, rated.orgs, rated.period_id, limit=limit)
     over = check[~check["ok"]] if "ok" in check.columns else check.iloc[0:0]
     title = (f"Hoàn thành xuất sắc vượt {fmt_pct(limit, 0, lang)} số hoàn thành tốt" if lang == "vi" else
              f"Excellent above {fmt_pct(limit, 0, lang)} of good")
+    if rated.period_id != view.period_id:
+        title += f" ({rated.period_label})"
     rows = [(r.name, fmt_pct(r.share, lang=lang), org_ref(r.code, r.org_id)) for r in over.head(SHOWN).itertuples()]
     return over_years, good, Attention(title, rows, len(over))
 
