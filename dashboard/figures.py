@@ -431,8 +431,10 @@ def build_ratio_targets_figure(df: pd.DataFrame, *, lang: Lang = "vi", targets: 
             goal = float(getattr(targets, spec.target))
             fig.add_shape(type="line", x0=goal, x1=goal, y0=0, y1=1, xref="x", yref="paper",
                           line={"color": COLORWAY[i % len(COLORWAY)], "dash": "dash", "width": 2})
-            fig.add_annotation(x=goal, y=1, xref="x", yref="paper", yanchor="bottom", showarrow=False,
-                               text=safe_text(f"{_t('target', lang)} {fmt_pct(goal, 0, lang)}"),
+            # inside the plot at the foot of its line (the legend owns the space above), one above another
+            fig.add_annotation(x=goal, y=0, xref="x", yref="paper", yanchor="bottom", xanchor="left",
+                               showarrow=False, text=safe_text(f"{_t('target', lang)} {fmt_pct(goal, 0, lang)}"),
+                               xshift=3, yshift=2 + 16 * len(fig.layout.annotations), bgcolor="rgba(255,255,255,0.85)",
                                font={"color": COLORWAY[i % len(COLORWAY)], "size": 11})
     if rate:
         fig.update_xaxes(tickformat=",.2~f", rangemode="tozero",
@@ -485,8 +487,16 @@ def build_balance_figure(df: pd.DataFrame, *, lang: Lang = "vi", title: str | No
         increasing={"marker": {"color": "#2e7d32"}}, decreasing={"marker": {"color": "#c62828"}},
         totals={"marker": {"color": "#1f5fa8"}}, connector={"line": {"color": "#9e9e9e"}},
     ))
+    # the axis starts near the running totals, not at zero: flows of tens against thousands of members
+    # would otherwise be invisible (the opening and closing bars are cut, their figures written on them)
+    running, totals = 0.0, []
+    for value, kind in zip(y, measure, strict=True):
+        running = value if kind != "relative" else running + value
+        totals.append(running)
+    low, high = min(totals), max(totals)
+    pad = max((high - low) * 0.6, high * 0.01, 5.0)
     fig.update_xaxes(type="category")
-    fig.update_yaxes(title_text=_t("members", lang), tickformat=",d")
+    fig.update_yaxes(title_text=_t("members", lang), tickformat=",d", range=[max(low - pad, 0.0), high + pad])
     fig.update_layout(showlegend=False)
     return _finish(fig, lang=lang, title=title)
 
