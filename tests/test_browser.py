@@ -21,10 +21,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from dashboard.store import db, imports
-from dashboard.store.registry import Registry, create_org
 from tests import auth
 from tests.builders import simple_report
+from tests.stores import seeded_store
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(__file__).resolve().parent / ".artifacts"
@@ -63,20 +62,17 @@ def report(title: str, rows: list) -> bytes:
     return simple_report(title, rows, header=HEADER)
 
 
+def hand_worked_reports() -> list[tuple[str, bytes]]:
+    """Q1 and Q2 as the files the store is seeded with."""
+    return [("q1.xlsx", report("BÁO CÁO QUÝ I NĂM 2024", Q1)), ("q2.xlsx", report("BÁO CÁO QUÝ II NĂM 2024", Q2))]
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[str]:
     """The base URL of the app, on a fresh SQLite store holding Q1 and Q2."""
     folder = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{folder / 'store.sqlite3'}"
-    engine = db.make_engine(url)
-    db.upgrade(engine)
-    with db.write_transaction(engine) as conn:
-        create_org(conn, Registry.load(conn), name="Đảng bộ Khối Thử", code="KHOI", org_type=None, parent_id=None)
-    options = imports.ImportOptions(create_orgs=True, actor="test")
-    imports.import_file(engine, report("BÁO CÁO QUÝ I NĂM 2024", Q1), "q1.xlsx", options, dry_run=False)
-    imports.import_file(engine, report("BÁO CÁO QUÝ II NĂM 2024", Q2), "q2.xlsx", options, dry_run=False)
-    auth.create_user(engine, "admin", "admin")
-    engine.dispose()
+    seeded_store(url, hand_worked_reports())
 
     log_path = folder / "server.log"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),

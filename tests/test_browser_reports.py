@@ -21,10 +21,9 @@ import docx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from dashboard.store import db, imports
-from dashboard.store.registry import Registry, create_org
 from tests import auth
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, Q1, Q2, report
+from tests.stores import seeded_store
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, hand_worked_reports
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -40,15 +39,7 @@ def free_port() -> int:
 def served(tmp_path_factory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("reports")
     url = f"sqlite:///{folder / 'store.sqlite3'}"
-    engine = db.make_engine(url)
-    db.upgrade(engine)
-    with db.write_transaction(engine) as conn:
-        create_org(conn, Registry.load(conn), name="Đảng bộ Khối Thử", code="KHOI", org_type=None, parent_id=None)
-    options = imports.ImportOptions(create_orgs=True, actor="test")
-    imports.import_file(engine, report("BÁO CÁO QUÝ I NĂM 2024", Q1), "q1.xlsx", options, dry_run=False)
-    imports.import_file(engine, report("BÁO CÁO QUÝ II NĂM 2024", Q2), "q2.xlsx", options, dry_run=False)
-    auth.create_user(engine, "admin", "admin")
-    engine.dispose()
+    seeded_store(url, hand_worked_reports())
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "HOST": "127.0.0.1", "PORT": str(port), "COOKIE_SECURE": "false",
            "EXPORT_CACHE_DIR": str(folder / "jobs"), "SNAPSHOT_CACHE_DIR": "off", "SECRET_KEY": "test-" + "k" * 40,

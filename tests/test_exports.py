@@ -33,9 +33,9 @@ from dashboard import charts
 from dashboard.exports import images, tables
 from dashboard.exports.common import Caption
 from dashboard.store import db, imports
-from dashboard.store.registry import Registry, create_org
 from tests import auth
 from tests.builders import simple_report
+from tests.stores import seeded_store
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = ("STT", "Mã TCCS", "Tên tổ chức cơ sở đảng", "Loại hình", "Tổng số đảng viên", "Đảng viên nữ", "Kết nạp")
@@ -78,16 +78,8 @@ def kaleido_server() -> Iterator[None]:
 def exports_store(tmp_path_factory) -> str:
     folder = tmp_path_factory.mktemp("exports")
     url = f"sqlite:///{folder / 'store.sqlite3'}"
-    engine = db.make_engine(url)
-    db.upgrade(engine)
-    with db.write_transaction(engine) as conn:
-        create_org(conn, Registry.load(conn), name="Đảng bộ Khối Thử", code="KHOI", org_type=None, parent_id=None)
-    options = imports.ImportOptions(create_orgs=True, actor="test")
-    for title, rows, name in (("BÁO CÁO QUÝ I NĂM 2024", Q1, "q1.xlsx"), ("BÁO CÁO QUÝ II NĂM 2024", Q2, "q2.xlsx")):
-        result = imports.import_file(engine, simple_report(title, rows, header=HEADER), name, options, dry_run=False)
-        assert result.status == "committed" and not result.issues
-    auth.create_user(engine, "admin", "admin")
-    engine.dispose()
+    seeded_store(url, [(name, simple_report(title, rows, header=HEADER)) for title, rows, name in (
+        ("BÁO CÁO QUÝ I NĂM 2024", Q1, "q1.xlsx"), ("BÁO CÁO QUÝ II NĂM 2024", Q2, "q2.xlsx"))])
     return url
 
 

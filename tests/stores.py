@@ -1,0 +1,26 @@
+"""A store seeded the way the web, browser and export tests need it: the bloc committee "Đảng bộ Khối Thử"
+(code KHOI), the given reports imported under it (organizations created), and an administrator account."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dashboard.store import db, imports
+from dashboard.store.registry import Registry, create_org
+from tests import auth
+
+
+def seeded_store(url: str, reports: Sequence[tuple[str, bytes]], *, admin: str | None = "admin") -> None:
+    """Migrate the store at ``url`` and import ``reports`` ((file name, bytes), in order); each must commit
+    with no issue."""
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    with db.write_transaction(engine) as conn:
+        create_org(conn, Registry.load(conn), name="Đảng bộ Khối Thử", code="KHOI", org_type=None, parent_id=None)
+    options = imports.ImportOptions(create_orgs=True, actor="test")
+    for name, data in reports:
+        result = imports.import_file(engine, data, name, options, dry_run=False)
+        assert result.status == "committed" and not result.issues, (name, result.status)
+    if admin:
+        auth.create_user(engine, admin, "admin")
+    engine.dispose()
