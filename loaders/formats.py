@@ -117,7 +117,15 @@ def _read(data: bytes, filename: str, limits: Limits) -> Workbook:
 
 
 def _read_zip(data: bytes, filename: str, limits: Limits) -> Workbook:
-    pkg = safety.inspect_zip(data, filename, limits)
+    pkg = safety.inspect_zip(data, filename, limits, copy=True)
+    try:
+        return _read_package(pkg, data, filename, limits)
+    finally:
+        if pkg.copy is not None:
+            pkg.copy.close()
+
+
+def _read_package(pkg: safety.ZipPackage, data: bytes, filename: str, limits: Limits) -> Workbook:
     fmt = _zip_format(pkg, filename)
     part_names = _sheet_parts(pkg)  # part → sheet name, for messages and error cells
     declared = len(part_names) if fmt != "ods" else len(pkg.ods_sheets)
@@ -131,7 +139,8 @@ def _read_zip(data: bytes, filename: str, limits: Limits) -> Workbook:
     for name, extent in pkg.ods_sheets:
         if extent.errors:
             errors[name] = extent.errors
-    return _read_calamine(data, filename, fmt, limits, errors)
+    # calamine reads the verified copy when there is one (see safety.StoredCopy), else the original bytes
+    return _read_calamine(pkg.copy.path if pkg.copy is not None else data, filename, fmt, limits, errors)
 
 
 def _zip_format(pkg: safety.ZipPackage, filename: str) -> str:
@@ -214,12 +223,16 @@ def _read_ole(data: bytes, filename: str, limits: Limits) -> Workbook:
 
 
 def _read_calamine(
-    data: bytes, filename: str, fmt: str, limits: Limits, errors: dict[str, dict[tuple[int, int], str]]
+    source: bytes | str, filename: str, fmt: str, limits: Limits, errors: dict[str, dict[tuple[int, int], str]]
 ) -> Workbook:
+    """Read the sheets with calamine from the file's bytes, or from the path of a verified copy of them."""
     import python_calamine as pc
 
     try:
-        book = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        if isinstance(source, str):
+            book = pc.CalamineWorkbook.from_path(source)
+        else:
+            book = pc.CalamineWorkbook.from_filelike(io.BytesIO(source))
     except pc.PasswordError as exc:
         raise refuse("encrypted_file", filename) from exc
     except pc.CalamineError as exc:  # ZipError, XmlError, "Cannot detect file format", …

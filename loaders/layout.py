@@ -8,8 +8,10 @@ per group, notes and blank columns, and the signature block are all recognized f
 from __future__ import annotations
 
 import itertools
+import marshal
 import re
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -628,6 +630,79 @@ def _column_texts(rows: list[list], rc: int, tidy: dict[str, str]) -> list[str]:
 
 _NONE = type(None)
 _NUMERIC_KINDS = frozenset({float, int, _NONE})
+_FLOAT_RECORD = 9  # marshal's form of a float: the type byte "g", then the IEEE double in 8 bytes (little-endian)
+
+
+class _Column:
+    """Column ``rc`` of ``rows``, read a cell at a time (for the few cells a numeric column needs again)."""
+
+    __slots__ = ("rc", "rows")
+
+    def __init__(self, rows: list[list], rc: int) -> None:
+        self.rows, self.rc = rows, rc
+
+    def __getitem__(self, i: int) -> Any:
+        return self.rows[i][self.rc]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+_BLANK_RECORD = marshal.dumps("", 2)  # "u" and a length of 0: an empty cell as calamine gives it
+_NAN_RECORD = marshal.dumps(float("nan"), 2)
+
+
+def _float_block(rows: list[list], columns: list[int]) -> np.ndarray | None:
+    """``rows`` × ``columns`` as a float64 matrix (NaN for a blank) when every such cell is a float or "";
+    else None.
+
+    The rows are read in the order calamine made them, so their cells lie one after another in memory: reading
+    a whole column at a time would jump between rows at every cell, a cache miss each. marshal (format 2)
+    writes the list of the rows' picked cells as "[" and a 4-byte count, then each row as "(" and a 4-byte
+    count, then each cell: a float as "g" and its 8 bytes, "" as "u" and a zero length. The blanks' 5 bytes
+    are turned into a NaN's 9 (the pattern cannot overlap a record other than a blank's without making the
+    result longer than a matrix of floats, which is checked), then every row header and every type byte is
+    checked before the doubles are read in place.
+    """
+    n, k = len(rows), len(columns)
+    if not n or not k:
+        return None
+    pick = itemgetter(*columns) if k > 1 else (lambda row: (row[columns[0]],))
+    try:
+        blob = marshal.dumps(list(map(pick, rows)), 2)
+    except ValueError:  # dates and times have no marshal form
+        return None
+    blob = blob.replace(_BLANK_RECORD, _NAN_RECORD)
+    width = 5 + _FLOAT_RECORD * k
+    if len(blob) != 5 + n * width or blob[:1] != b"[":
+        return None
+    table = np.frombuffer(blob, dtype=np.uint8, offset=5).reshape(n, width)
+    if not ((table[:, 0] == ord("(")).all() and (table[:, 1:5].view("<u4") == k).all()
+            and (table[:, 5::_FLOAT_RECORD] == ord("g")).all()):
+        return None
+    return np.ndarray((n, k), dtype="<f8", buffer=blob, offset=5 + 5 + 1, strides=(width, _FLOAT_RECORD))
+
+
+def _floats(cells: tuple) -> np.ndarray | None:
+    """The cells as a float64 array when every one is a float (not an int, a bool or anything else); else None.
+
+    marshal (format 2) writes a tuple as "(" and its length in 4 bytes, then each float as 9 bytes: "g" and
+    the double. One C pass thus both checks every cell's type and converts it, and the check is exact: the first
+    cell that is not a float writes another type byte where a "g" is looked for. A Python whose marshal writes
+    floats otherwise just gets None here (the careful path) for every column.
+    """
+    n = len(cells)
+    if not n:
+        return np.empty(0)
+    try:
+        blob = marshal.dumps(cells, 2)
+    except ValueError:  # dates and times have no marshal form
+        return None
+    if len(blob) != 5 + _FLOAT_RECORD * n or blob[:1] != b"(":
+        return None
+    if not (np.frombuffer(blob, dtype=np.uint8, offset=5)[::_FLOAT_RECORD] == ord("g")).all():
+        return None
+    return np.ndarray((n,), dtype="<f8", buffer=blob, offset=6, strides=(_FLOAT_RECORD,)).copy()
 
 
 def _fill_metrics(records: list[OrgRecord], org_rows: list[list], rel_metric: list[tuple[int, str, str, bool]],
@@ -641,42 +716,33 @@ def _fill_metrics(records: list[OrgRecord], org_rows: list[list], rel_metric: li
     if not records:
         return frame
     found: list[tuple[int, int, Issue]] = []
-    # the rows as one object array: its columns are read without copying the rows cell by cell
-    block = None
-    if len(set(map(len, org_rows))) == 1:
-        block = np.array(org_rows, dtype=object)
-        if block.ndim != 2:
-            block = None
+    block = _float_block(org_rows, [rc for rc, *_ in rel_metric])
+    # every column of the rows at once (zip transposes at C speed; rows are padded to the columns read)
+    by_column = list(zip(*org_rows, strict=False)) if block is None else []  # rows may run on past the columns
     columns: list[Any] = []
+    floats: list[np.ndarray | None] = []
     kinds_of: list[set[type]] = []
-    for rc, _metric, _letter, _flag in rel_metric:
-        cells: Any = block[:, rc] if block is not None else [row[rc] for row in org_rows]
-        kinds = set(map(type, cells))
-        if str in kinds:  # calamine gives "" for an empty cell: treat blank text as blank
-            cells = list(cells)
-            for i, v in enumerate(cells):
-                if type(v) is str and not v.strip():
-                    cells[i] = None
+    for col_index, (rc, _metric, _letter, _flag) in enumerate(rel_metric):
+        if block is not None:  # every figure is a number or blank: a cell is looked at again only if odd
+            columns.append(None)
+            floats.append(block[:, col_index].copy())
+            kinds_of.append({float})
+            continue
+        cells: Any = by_column[rc]
+        arr = _floats(cells)  # the usual column: floats only, checked and converted in one pass
+        kinds = {float}
+        if arr is None:
             kinds = set(map(type, cells))
+            if str in kinds:  # calamine gives "" for an empty cell: treat blank text as blank
+                cells = [None if type(v) is str and not v.strip() else v for v in cells]
+                kinds = set(map(type, cells))
         columns.append(cells)
+        floats.append(arr)
         kinds_of.append(kinds)
-    # columns of numbers straight from the block: side by side ones converted together, a row at a time
-    floats: list[np.ndarray | None] = [None] * len(rel_metric)
-    j = 0
-    while j < len(rel_metric):
-        if isinstance(columns[j], np.ndarray) and kinds_of[j] <= _NUMERIC_KINDS:
-            first = j
-            while (j + 1 < len(rel_metric) and isinstance(columns[j + 1], np.ndarray)
-                   and kinds_of[j + 1] <= _NUMERIC_KINDS and rel_metric[j + 1][0] == rel_metric[j][0] + 1):
-                j += 1
-            assert block is not None
-            converted = block[:, rel_metric[first][0] : rel_metric[j][0] + 1].astype(float)  # None: NaN
-            by_column = converted.T.copy()  # each column contiguous for what follows
-            for t in range(first, j + 1):
-                floats[t] = by_column[t - first]
-        j += 1
-    for col_index, (_rc, metric, letter, flag) in enumerate(rel_metric):
+    for col_index, (rc, metric, letter, flag) in enumerate(rel_metric):
         cells = columns[col_index]
+        if cells is None:
+            cells = _Column(org_rows, rc)
         kinds = kinds_of[col_index]
         slow: list[int] = []
         if kinds <= _NUMERIC_KINDS:

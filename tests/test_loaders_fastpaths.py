@@ -7,26 +7,33 @@ with numpy. Each is checked here against the plain reading it stands for.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import functools
 import gc
 import io
 import json
+import os
 import re
+import struct
 import threading
 import zipfile
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loaders import UnreadableFileError, load, safety
+from loaders import UnreadableFileError, formats, layout, load, safety
 from loaders.model import Limits, OrgRecord, PeriodData, unread_figures
 from loaders.rules import frame_of
 from loaders.text import clean, clean_all
 from tests import badfiles
 from tests.builders import SheetSpec, standard_form, xlsx_bytes
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _loaded(*sheets: SheetSpec):
@@ -354,3 +361,151 @@ def test_fast014_the_national_form_reads_the_same_after_all_shortcuts(tmp_path):
         _touch(pdata)
     assert json.dumps(lazy.to_json_dict(records=True)) == json.dumps(eager.to_json_dict(records=True))
     assert lazy.issues == [] and len(lazy.periods[0].records) == 400
+
+
+# --- calamine reads a verified, uncompressed copy of the package ---------------------------------
+
+_SAMPLES = sorted((ROOT / "data" / "samples").glob("*.xlsx"))
+
+
+def _open_fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(safety.StoredCopy.make() is None, reason="no memory files here (not Linux)")
+@pytest.mark.parametrize("builder", ["small_xlsx", "ods", "national"])
+def test_fast016_the_copy_holds_exactly_the_verified_parts(builder, tmp_path):
+    if builder == "small_xlsx":
+        data = badfiles.small_xlsx()
+    elif builder == "ods":
+        data = badfiles.handmade_ods(badfiles.ods_content(b"<table:table-row><table:table-cell office:value-type="
+                                                          b'"float" office:value="3"><text:p>3</text:p>'
+                                                          b"</table:table-cell></table:table-row>"))
+    else:
+        from loaders.samples import write_national
+
+        write_national(tmp_path / "nat.xlsx", organizations=300, provinces=3, communes=20)
+        data = (tmp_path / "nat.xlsx").read_bytes()
+    before = _open_fds()
+    pkg = safety.inspect_zip(data, "a.xlsx", Limits(), copy=True)
+    assert pkg.copy is not None
+    with open(pkg.copy.path, "rb") as copy:
+        stored = zipfile.ZipFile(io.BytesIO(copy.read()))
+    original = zipfile.ZipFile(io.BytesIO(data))
+    assert stored.namelist() == original.namelist()
+    assert stored.testzip() is None
+    for info in stored.infolist():
+        assert info.compress_type == zipfile.ZIP_STORED
+        assert stored.read(info) == original.read(info.filename)
+    pkg.copy.close()
+    assert _open_fds() == before
+    # without copy=True (what the tests and other callers get): no memory file at all
+    assert safety.inspect_zip(data, "a.xlsx", Limits()).copy is None and _open_fds() == before
+
+
+@pytest.mark.parametrize("path", _SAMPLES, ids=[p.name for p in _SAMPLES])
+def test_fast017_a_file_reads_the_same_from_the_copy_and_from_its_own_bytes(path, monkeypatch):
+    sources: list[type] = []
+    read = formats._read_calamine
+
+    def spy(source, *args, **kwargs):
+        sources.append(type(source))
+        return read(source, *args, **kwargs)
+
+    monkeypatch.setattr(formats, "_read_calamine", spy)
+    from_copy = load(path)
+    monkeypatch.setattr(safety, "COPY_BYTES", 0)  # over the bound: calamine reads the original bytes
+    from_bytes = load(path)
+    expected_copy = str if safety.StoredCopy.make() is not None else bytes
+    assert sources == [expected_copy, bytes]
+    assert json.dumps(from_copy.to_json_dict(records=True)) == json.dumps(from_bytes.to_json_dict(records=True))
+
+
+@pytest.mark.parametrize("builder", ["small_xlsx", "bad_crc_xlsx", "lying_bomb", "sparse_grid_bomb",
+                                     "doctype_in_sheet", "shared_string_bomb"])
+def test_fast018_no_memory_file_stays_open(builder):
+    data = getattr(badfiles, builder)()
+    before = _open_fds()
+    with contextlib.suppress(UnreadableFileError):
+        load(data, filename="a.xlsx")
+    assert _open_fds() == before
+
+
+def test_fast019_a_copy_that_cannot_be_filled_is_dropped(monkeypatch):
+    def full(fd, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(safety.os, "write", full)
+    data = badfiles.small_xlsx()
+    before = _open_fds()
+    pkg = safety.inspect_zip(data, "a.xlsx", Limits(), copy=True)
+    assert pkg.copy is None and _open_fds() == before
+    assert load(data, filename="a.xlsx").sheets  # and the file is read from its own bytes
+
+
+def test_fast020_cell_scan_without_string_count_finds_the_same_extent():
+    sheet = _big_sheet(3_000).replace(b't="inlineStr"', b't="s"')
+    chunks = [sheet[i : i + 10_000] for i in range(0, len(sheet), 10_000)]
+    counted, plain = safety._XlsxCellScanner(), safety._XlsxCellScanner(count_strings=False)
+    for chunk in chunks:
+        counted.feed(chunk)
+        plain.feed(chunk)
+    counted.close()
+    plain.close()
+    assert counted.extent.string_cells == 3_000 and plain.extent.string_cells == 0
+    plain.extent.string_cells = counted.extent.string_cells
+    assert plain.extent == counted.extent
+
+
+# --- the figures: a block of floats read from marshal's bytes -----------------------------------
+
+_SUBNORMAL_U = struct.unpack("<d", b"\x00\x00\x00u\x00\x00\x00\x00")[0]  # its bytes hold those of marshal's ""
+_CELLS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.0, -0.0, 1.0, 7841.0, _SUBNORMAL_U, 5e-324]),
+    st.just(""), st.sampled_from([" ", "u", "7", "1.234", "-", "\0"]), st.booleans(), st.integers(-3, 10**20),
+    st.none(), st.just(dt.date(2024, 1, 1)), st.just(dt.time(1, 2)),
+)
+
+
+def _is_float_or_blank(v) -> bool:
+    return type(v) is float or (type(v) is str and v == "")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.lists(_CELLS, min_size=4, max_size=4), min_size=1, max_size=6),
+       st.lists(st.integers(0, 3), min_size=1, max_size=4, unique=True))
+def test_fast021_a_block_of_figures_is_read_exactly_or_not_at_all(rows, columns):
+    block = layout._float_block(rows, columns)
+    picked = [[row[c] for c in columns] for row in rows]
+    simple = all(_is_float_or_blank(v) for row in picked for v in row)
+    if block is None:
+        # the careful path: only for cells other than floats and blanks, or a float holding a blank's bytes
+        assert not simple or any(b"u\0\0\0\0" in struct.pack("<d", v) for row in picked for v in row if v != "")
+        return
+    assert simple
+    expected = np.array([[np.nan if v == "" else v for v in row] for row in picked], dtype=float)
+    assert block.shape == expected.shape
+    assert np.array_equal(block.view(np.uint64), expected.view(np.uint64))  # bit for bit: -0.0, NaN
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_CELLS, max_size=8))
+def test_fast022_a_column_of_floats_is_read_exactly_or_not_at_all(cells):
+    arr = layout._floats(tuple(cells))
+    if arr is None:
+        assert not all(type(v) is float for v in cells)
+    else:
+        assert all(type(v) is float for v in cells)
+        assert np.array_equal(arr.view(np.uint64), np.array(cells, dtype=float).view(np.uint64))
+
+
+def test_fast023_odd_cells_in_a_block_of_figures_still_become_issues():
+    header = ["STT", "Tên tổ chức cơ sở đảng", "Tổng số đảng viên", "Đảng viên nữ", "Bí thư đồng thời là thủ trưởng"]
+    rows = [[1, "Chi bộ A", 10, 4, 1], [2, "Chi bộ B", 12.5, None, 2], [3, "Chi bộ C", -3, 5, None]]
+    result = _loaded(SheetSpec("Năm 2024", [["BÁO CÁO NĂM 2024"], header, *rows]))
+    codes = [(i.code, i.cell) for i in result.issues if i.code != "period_unknown"]
+    assert ("not_integer", "C4") in codes and ("negative_value", "C5") in codes
+    assert any(cell == "E4" for _, cell in codes)  # 2 in a yes/no column
+    recs = result.periods[0].records
+    assert recs[0].metrics == {"members_total": 10, "members_female": 4, "secretary_is_head": 1}
+    assert recs[1].metrics == {} and recs[2].metrics == {"members_female": 5}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -63,11 +64,16 @@ def _measure(mode: str, path: str) -> dict[str, float]:
     else:
         raise SystemExit(f"unknown mode {mode}")
     before = _peak_kb()
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
+    c0 = time.process_time()
     t0 = time.perf_counter()
     out = op()
     wall = time.perf_counter() - t0
+    cpu = time.process_time() - c0  # user + system time of all the process's threads
     peak = _peak_kb()
-    info = {"wall": wall, "peak_mb": peak / 1024, "imports_mb": before / 1024}
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    info = {"wall": wall, "cpu": cpu, "user": r1.ru_utime - r0.ru_utime, "sys": r1.ru_stime - r0.ru_stime,
+            "faults": r1.ru_minflt - r0.ru_minflt, "peak_mb": peak / 1024, "imports_mb": before / 1024}
     if mode == "loader":
         info["organizations"] = len(out.periods[0].records)  # type: ignore[attr-defined]
         info["issues"] = len(out.issues)  # type: ignore[attr-defined]
