@@ -725,7 +725,7 @@ def _fill_metrics(records: list[OrgRecord], org_rows: list[list], rel_metric: li
     for col_index, (rc, _metric, _letter, _flag) in enumerate(rel_metric):
         if block is not None:  # every figure is a number or blank: a cell is looked at again only if odd
             columns.append(None)
-            floats.append(block[:, col_index].copy())
+            floats.append(block[:, col_index])  # a view of marshal's bytes: read once below, never kept
             kinds_of.append({float})
             continue
         cells: Any = by_column[rc]
@@ -749,13 +749,14 @@ def _fill_metrics(records: list[OrgRecord], org_rows: list[list], rel_metric: li
             arr = floats[col_index]
             if arr is None:
                 arr = np.array(cells, dtype=float)  # None becomes NaN
-            blank = np.isnan(arr)
-            good = np.isfinite(arr) & (arr >= 0) & (arr == np.floor(arr))
+            with np.errstate(invalid="ignore"):  # NaN, infinities, beyond int64: cast to anything, found not good
+                col = arr.astype(np.int64)
+            good = (col == arr) & (arr >= 0)  # a whole, non-negative number (the comparison is exact)
             if flag:
                 good &= arr <= 1
-            col = np.where(good, arr, -1).astype(np.int64)
             if not good.all():
-                slow = np.flatnonzero(~good & ~blank).tolist()
+                col[~good] = -1
+                slow = np.flatnonzero(~good & ~np.isnan(arr)).tolist()  # NaN: blank
         else:
             col = np.full(len(cells), -1, dtype=np.int64)
             for i, v in enumerate(cells):

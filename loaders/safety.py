@@ -747,49 +747,69 @@ class _XlsxCellScanner:
         self.exact_needed = False
         self.carry = b""
         self.count_strings = count_strings
+        # reused from chunk to chunk: a megabyte allocated afresh for every chunk costs its pages' faults again
+        self.buffer = bytearray()
+        self.masks = (np.empty(0, dtype=bool), np.empty(0, dtype=bool))
 
     def feed(self, chunk: bytes) -> None:
         if self.exact_needed:
             return
-        text = b"".join((self.carry, chunk, _PAD))  # the padding lets a reference near the end be read whole
-        end = len(text) - len(_PAD)
+        # the carry, the chunk and the padding (which lets a reference near the end be read whole), one after
+        # the other in the reused buffer; the buffer may run on past them, so every search is bounded
+        start = len(self.carry)
+        end = start + len(chunk)
+        if len(self.buffer) < end + len(_PAD):
+            self.buffer = bytearray(max(end + len(_PAD), 2 * len(self.buffer)))
+        text = self.buffer
+        text[:start] = self.carry
+        text[start:end] = chunk
+        text[end : end + len(_PAD)] = _PAD
         # Cut before the last "<c": everything before it holds only complete cells.
         cut = text.rfind(b"<c", 0, end)
         if cut < 0:
-            self.carry = text[max(end - 8, 0) : end]
+            self.carry = bytes(text[max(end - 8, 0) : end])
             self._colon_check(text, end)
             return
-        self.carry = text[cut:end]
+        self.carry = bytes(text[cut:end])
         if len(self.carry) > _MAX_CARRY:
             self.exact_needed = True
             return
         self._scan(text, cut)
+
+    def _masks(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        if len(self.masks[0]) < n:
+            size = max(n, 2 * len(self.masks[0]))
+            self.masks = (np.empty(size, dtype=bool), np.empty(size, dtype=bool))
+        return self.masks[0][:n], self.masks[1][:n]
 
     def close(self) -> None:
         if not self.exact_needed and self.carry:
             self._scan(self.carry + b" " + _PAD, len(self.carry) + 1)
         self.carry = b""
 
-    def _colon_check(self, text: bytes, end: int) -> None:
+    def _colon_check(self, text: bytes | bytearray, end: int) -> None:
         if _PREFIXED_TAG.search(text, 0, end):
             self.exact_needed = True
 
-    def _scan(self, text: bytes, n: int) -> None:
+    def _scan(self, text: bytes | bytearray, n: int) -> None:
         """Scan ``text[:n]`` in place; ``text`` goes on at least ``len(_PAD)`` bytes past ``n`` with "<c" or
         padding, where no byte can pass for part of a cell reference or a tag name: reading on past ``n``
         finds what reading a copy of ``text[:n]`` would."""
         if not n:
             return
         a = np.frombuffer(text, dtype=np.uint8)
-        colons = np.flatnonzero(a[:n] == 58)
-        if colons.size:
+        first_mask, second_mask = self._masks(n)
+        colons = np.flatnonzero(np.equal(a[:n], 58, out=first_mask)) if text.find(b":", 0, n) >= 0 else ()
+        if len(colons):
             after = a[colons + 1]
             prefixed = ((after == 99) & _TAG_END[a[colons + 2]]) | (
                 (after == 114) & (a[colons + 2] == 111) & (a[colons + 3] == 119) & _TAG_END[a[colons + 4]])
             if prefixed.any():
                 self.exact_needed = True
                 return
-        starts = np.flatnonzero((a[:n] == 60) & (a[1 : n + 1] == 99))  # "<c"
+        np.equal(a[:n], 60, out=first_mask)
+        starts = np.flatnonzero(np.logical_and(first_mask, np.equal(a[1 : n + 1], 99, out=second_mask),
+                                               out=first_mask))  # "<c"
         cells = starts[_DELIM[a[starts + 2]]]
         if not cells.size:
             return
@@ -800,14 +820,13 @@ class _XlsxCellScanner:
         p = cells + 6
         first = a[p]
         second = a[p + 1]
+        third = a[p + 2]
         two = _UPPER[second]
-        three = two & _UPPER[a[p + 2]]
+        three = two & _UPPER[third]
         if not _UPPER[first].all() or (three & _UPPER[a[p + 3]]).any():
             self.exact_needed = True
             return
-        col = first.astype(np.int64) - 64
-        col = np.where(two, col * 26 + second - 64, col)
-        col = np.where(three, col * 26 + a[p + 2] - 64, col)
+        col_min, col_max = _column_range(first, second, third, two, three)
         digits_at = p + 1 + two + three
         row = _uniform_rows(a, digits_at)
         if row is None:
@@ -829,16 +848,61 @@ class _XlsxCellScanner:
             self.exact_needed = True  # "A0": let the exact scanner refuse it
             return
         # Self-closing cells (styled, empty) are counted too: that can only over-estimate.
-        self.extent.add(int(row.min()) - 1, int(col.min()) - 1, int(row.max()) - 1, int(col.max()) - 1)
+        self.extent.add(int(row.min()) - 1, col_min, int(row.max()) - 1, col_max)
         if self.count_strings:
             self.extent.string_cells += text.count(b'="s"', 0, n)
-        # an error cell's value is "<v>#…": one byte search rules out nearly every chunk
-        if text.find(b"<v>#", 0, n) >= 0:
+        # an error cell's value is "<v>#…": a "#" preceded by "<v>" (most chunks have no "#" at all)
+        if text.find(b"#", 0, n) >= 0 and _has_error_value(a, n, first_mask, second_mask):
             for m in _ERROR_CELL.finditer(text, 0, n):
                 v = _V_TEXT.search(m.group(3))
                 if v and v.group(1).startswith(b"#"):
                     pos = (int(m.group(2)) - 1, _col_index(m.group(1)))
                     self.extent.errors[pos] = v.group(1).decode("ascii", "replace")
+
+
+def _column_range(first: np.ndarray, second: np.ndarray, third: np.ndarray, two: np.ndarray,
+                  three: np.ndarray) -> tuple[int, int]:
+    """0-based (smallest, largest) column of references of one to three letters (``two``, ``three``: the
+    references with at least two, three letters): the smallest is among the shortest, the largest among the
+    longest, so only those are computed."""
+
+    def columns(mask: np.ndarray | None, letters: int) -> np.ndarray:
+        picked = [x if mask is None else x[mask] for x in (first, second, third)[:letters]]
+        col = picked[0].astype(np.int64) - 64
+        for x in picked[1:]:
+            col = col * 26 + x - 64
+        return col
+
+    def subset(mask: np.ndarray) -> np.ndarray | None:  # None: all of them (no copy)
+        return None if mask.all() else mask
+
+    one, only_two = ~two, two & ~three
+    if one.any():
+        smallest = columns(subset(one), 1).min()
+    elif only_two.any():
+        smallest = columns(subset(only_two), 2).min()
+    else:
+        smallest = columns(None, 3).min()
+    if three.any():
+        largest = columns(subset(three), 3).max()
+    elif two.any():
+        largest = columns(subset(two), 2).max()
+    else:
+        largest = columns(None, 1).max()
+    return int(smallest) - 1, int(largest) - 1
+
+
+def _has_error_value(a: np.ndarray, n: int, first_mask: np.ndarray, second_mask: np.ndarray) -> bool:
+    """Whether ``a[:n]`` holds "<v>#": first "<" three bytes before "#" over the whole text, then, only if
+    that is found, the "v>" between them (the masks: room for ``n`` booleans each, reused)."""
+    if n < 4:
+        return False
+    hashes = np.logical_and(np.equal(a[3:n], 35, out=first_mask[: n - 3]),
+                            np.equal(a[: n - 3], 60, out=second_mask[: n - 3]), out=first_mask[: n - 3])
+    if not hashes.any():
+        return False
+    at = np.flatnonzero(hashes) + 3
+    return bool(((a[at - 2] == 118) & (a[at - 1] == 62)).any())
 
 
 def _col_index(letters: bytes) -> int:
