@@ -36,6 +36,7 @@ from dashboard.store import db, imports
 from tests import auth
 from tests.builders import simple_report
 from tests.stores import seeded_store
+from tests.test_browser import SERVE  # the same child-process server
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = ("STT", "Mã TCCS", "Tên tổ chức cơ sở đảng", "Loại hình", "Tổng số đảng viên", "Đảng viên nữ", "Kết nạp")
@@ -47,19 +48,6 @@ COMPOSITION = "Tổ chức cơ sở đảng và đảng viên theo loại hình"
 ADMISSIONS = "Kết nạp và công nhận đảng viên chính thức"
 Q2_STATE = "?period=2024-Q2"
 
-SERVE = """
-import sys, threading
-from werkzeug.serving import make_server
-from dashboard.store import db
-from dashboard.web.app import create_app
-
-app = create_app(db.make_engine(sys.argv[1]), sample_data=False)
-server = make_server("127.0.0.1", 0, app.server, threaded=True)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-print(server.server_port, flush=True)
-sys.stdin.read()
-server.shutdown()
-"""
 
 
 def nfc(text: str) -> str:
