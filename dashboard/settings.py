@@ -47,6 +47,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOGIN_LOCK_MINUTES", "15", "minutes an account stays locked after LOGIN_MAX_FAILURES"),
     Setting("REDIS_URL", "", "Redis URL (redis://host:6379/0) where the sign-in rate limit is counted, shared by "
                              "every worker; empty means each process counts for itself"),
+    Setting("CACHE_SECONDS", "3600", "seconds a view computed by one worker stays in the cache shared by every "
+                                     "worker (Redis, REDIS_URL); 0 turns the shared cache off"),
+    Setting("URL_PREFIX", "", "the path the site is served under behind a reverse proxy, e.g. /thong-ke; empty "
+                              "means the site is at the root"),
+    Setting("PROXY_FIX", "0", "number of reverse proxies in front of the server whose X-Forwarded-For/-Proto/-Host/"
+                              "-Prefix headers are trusted (werkzeug ProxyFix); 0 trusts none"),
+    Setting("WEB_WORKERS", "3", "gunicorn worker processes `python app.py stack` starts"),
+    Setting("JOB_WORKERS", "2", "Celery worker processes `python app.py stack` starts for imports and exports"),
     Setting("PARSE_TIMEOUT", "120", "seconds an uploaded file may take to be read (in a separate process)"),
     Setting("PARSE_MEMORY_MB", "3072", "memory the process reading an uploaded file may use, in MB"),
     Setting("DEBUG", "false", "Dash's debug mode for `python app.py serve` (development only: refused unless "
