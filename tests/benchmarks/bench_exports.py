@@ -6,6 +6,9 @@ and after: no leak).
 
 Runs on the bundled sample data (a bloc committee: 105 organizations, quarters 2023–2026 and years
 2020–2024) imported into a temporary SQLite store.
+
+:func:`download_times` times the same exports through the app's download routes (one PNG, one XLSX table,
+a report pack), for tests/benchmarks/bench_scale.py and load_test.py.
 """
 
 from __future__ import annotations
@@ -31,6 +34,21 @@ from dashboard.web.view import resolve
 
 PACK = ("overview-composition", "overview-trend", "admissions-trend", "admissions-by-type", "discipline-forms",
         "discipline-exits", "composition-women-youth", "quality-ratings", "balance-waterfall", "organizations-tree")
+
+
+def download_times(client, search: str, base: str = "") -> dict[str, float]:
+    """Seconds for one PNG chart, one XLSX table and a 10-chart DOCX report pack, downloaded through
+    ``/export/…`` as a signed-in browser would (``client``: a Flask test client or a requests session)."""
+    query = search.lstrip("?")
+    out = {}
+    for key, path in (("png", "/export/chart/overview-trend.png"), ("xlsx", "/export/table/overview-trend.xlsx"),
+                      ("pack", "/export/report.docx?charts=" + ",".join(PACK))):
+        t = time.perf_counter()
+        response = client.get(base + path + ("&" if "?" in path else "?") + query)
+        out[key] = time.perf_counter() - t
+        if response.status_code != 200:
+            raise SystemExit(f"{path}: HTTP {response.status_code}")
+    return out
 
 
 def chromium_processes() -> list[psutil.Process]:
