@@ -357,3 +357,57 @@ def test_fig_hierarchy_keeps_a_national_tree_small_and_its_sums_whole():
     labels = list(build_hierarchy_figure(flat, max_depth=3).data[0].labels)
     other = [label for label in labels if label.startswith("Khác (")]
     assert len(other) == 1 and other[0] == f"Khác ({1000 - (len(labels) - 2)})"
+
+
+# --- every figure is valid Plotly ----------------------------------------------------------------
+def test_fig_a_figure_with_a_wrong_property_is_refused_by_the_check_below():
+    with pytest.raises(ValueError):
+        go.Figure({"data": [{"type": "bar", "colour": "red"}], "layout": {}})
+
+
+@pytest.fixture(scope="module")
+def sample_snapshot(tmp_path_factory):
+    """The bundled sample data (105 organizations, 20 periods) in a SQLite store, as the dashboard reads it."""
+    from dashboard.store import db
+    from dashboard.web.data import DataService
+    from dashboard.web.sample import ensure_sample_data
+
+    engine = db.make_engine(f"sqlite:///{tmp_path_factory.mktemp('figs') / 'sample.sqlite3'}")
+    db.upgrade(engine)
+    ensure_sample_data(engine)
+    yield DataService(engine).snapshot()
+    engine.dispose()
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_fig_every_chart_of_the_catalogue_passes_plotlys_schema(sample_snapshot, lang):
+    """The builders write plain data and skip Plotly's per-assignment checks (speed): the whole figure is
+    checked here instead, for every chart, on real data, for a quarter, a year-end and a filtered view."""
+    from dashboard import charts
+    from dashboard.web.state import ViewState
+    from dashboard.web.view import resolve
+
+    periods = sample_snapshot.periods.sort_values("end")
+    views = [ViewState(lang=lang), ViewState(period=str(periods["code"].iloc[len(periods) // 2]), lang=lang,
+                                             cmp="same_last_year"),
+             ViewState(lang=lang, types=("admin_agency",)), ViewState(lang=lang, types=("army",))]
+    checked = 0
+    for state in views:
+        view = resolve(sample_snapshot, state)
+        for chart in charts.CHARTS:
+            fig, _table = charts.build(chart.id, view, lang)
+            data = fig.to_dict()
+            go.Figure(data)  # raises ValueError naming any property Plotly does not know
+            assert data["layout"]["template"]["layout"]["font"]["family"] == fg.FONT_FAMILY
+            assert data["layout"]["title"]["text"]
+            checked += 1
+    assert checked == 4 * len(charts.CHARTS)
+
+
+def test_fig_a_figure_changed_after_building_leaves_the_next_ones_alone():
+    first = fg.build_membership_figure(quarters())
+    first.layout.template.layout.font.family = "Comic Sans"
+    first.layout.title.text = "changed"
+    again = fg.build_membership_figure(quarters())
+    assert again.layout.template.layout.font.family == fg.FONT_FAMILY
+    assert again.layout.title.text == "Số lượng đảng viên qua các kỳ"
