@@ -99,3 +99,13 @@ def snapshot_cache_dir() -> Path | None:
     if value.strip().lower() == "off":
         return None
     return Path(value) if value else Path(get("DATABASE_PATH")).resolve().parent / "cache"
+
+
+def url_prefix() -> str:
+    """URL_PREFIX as a path: "" (the root) or "/thong-ke" (one leading slash, none at the end)."""
+    raw = get("URL_PREFIX").strip()
+    prefix = "/" + raw.strip("/") if raw.strip("/") else ""
+    if any(ch in prefix for ch in "?#%\\ ") or "//" in prefix or any(ord(ch) < 33 for ch in prefix) or \
+            any(part in (".", "..") for part in prefix.split("/")[1:]):
+        raise ValueError(f"URL_PREFIX must be a plain path such as /thong-ke, not {raw!r}")
+    return prefix

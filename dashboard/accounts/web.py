@@ -111,9 +111,10 @@ TEXT: dict[str, tuple[str, str]] = {
 
 _PAGE = """<!doctype html>
 <html lang="{{ lang }}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{{ heading }} — {{ tr('title') }}</title><link rel="stylesheet" href="/assets/bootstrap.min.css"></head>
+<title>{{ heading }} — {{ tr('title') }}</title>
+<link rel="stylesheet" href="{{ root }}/assets/bootstrap.min.css"></head>
 <body class="bg-light"><nav class="navbar navbar-dark bg-danger mb-4"><div class="container">
-<a class="navbar-brand" href="/">{{ tr('title') }}</a>
+<a class="navbar-brand" href="{{ root }}/">{{ tr('title') }}</a>
 <span><a class="text-white me-2" href="?{{ other_lang_query }}">{{ 'VI' if lang == 'en' else 'EN' }}</a></span>
 </div></nav><main class="container" style="max-width: {{ width }}">
 <h1 class="h4 mb-3">{{ heading }}</h1>
@@ -121,7 +122,7 @@ _PAGE = """<!doctype html>
 {{ body }}
 </main></body></html>"""
 
-_LOGIN = """<form method="post" action="/dang-nhap?lang={{ lang }}" class="card card-body">
+_LOGIN = """<form method="post" action="{{ root }}/dang-nhap?lang={{ lang }}" class="card card-body">
 <input type="hidden" name="csrf_token" value="{{ csrf }}"><input type="hidden" name="next" value="{{ next }}">
 <label class="form-label" for="name">{{ tr('name') }}</label>
 <input class="form-control mb-2" id="name" name="name" autocomplete="username" required autofocus>
@@ -129,7 +130,7 @@ _LOGIN = """<form method="post" action="/dang-nhap?lang={{ lang }}" class="card 
 <input class="form-control mb-3" id="password" name="password" type="password" autocomplete="current-password" required>
 <button class="btn btn-danger" type="submit">{{ tr('login') }}</button></form>"""
 
-_SETUP = """<form method="post" action="/thiet-lap?lang={{ lang }}" class="card card-body">
+_SETUP = """<form method="post" action="{{ root }}/thiet-lap?lang={{ lang }}" class="card card-body">
 <input type="hidden" name="csrf_token" value="{{ csrf }}"><input type="hidden" name="token" value="{{ token }}">
 <label class="form-label" for="name">{{ tr('name') }}</label>
 <input class="form-control mb-2" id="name" name="name" autocomplete="username" required autofocus>
@@ -142,12 +143,13 @@ _SETUP = """<form method="post" action="/thiet-lap?lang={{ lang }}" class="card 
 _ACCOUNT = """<dl class="row"><dt class="col-3">{{ tr('name') }}</dt><dd class="col-9">{{ user.name }}</dd>
 <dt class="col-3">{{ tr('role') }}</dt><dd class="col-9">{{ user.role }}</dd>
 <dt class="col-3">{{ tr('scope') }}</dt><dd class="col-9">{{ scope_text }}</dd></dl>
-<p><a href="/">{{ tr('back') }}</a>
-{% if user.is_admin %} · <a href="/quan-tri?lang={{ lang }}">{{ tr('admin') }}</a>{% endif %}</p>
-<form method="post" action="/dang-xuat" class="mb-4"><input type="hidden" name="csrf_token" value="{{ csrf }}">
+<p><a href="{{ root }}/">{{ tr('back') }}</a>
+{% if user.is_admin %} · <a href="{{ root }}/quan-tri?lang={{ lang }}">{{ tr('admin') }}</a>{% endif %}</p>
+<form method="post" action="{{ root }}/dang-xuat" class="mb-4">
+<input type="hidden" name="csrf_token" value="{{ csrf }}">
 <button class="btn btn-outline-secondary" type="submit">{{ tr('logout') }}</button></form>
 <h2 class="h5">{{ tr('change_password') }}</h2>
-<form method="post" action="/tai-khoan?lang={{ lang }}" class="card card-body mb-4">
+<form method="post" action="{{ root }}/tai-khoan?lang={{ lang }}" class="card card-body mb-4">
 <input type="hidden" name="csrf_token" value="{{ csrf }}"><input type="hidden" name="do" value="password">
 <label class="form-label" for="current">{{ tr('current_password') }}</label>
 <input class="form-control mb-2" id="current" name="current" type="password" autocomplete="current-password" required>
@@ -161,26 +163,28 @@ _ACCOUNT = """<dl class="row"><dt class="col-3">{{ tr('name') }}</dt><dd class="
 <code id="new-token">{{ new_token }}</code></div>{% endif %}
 <table class="table table-sm"><tbody>{% for tok in tokens %}<tr><td>#{{ tok.id }}</td><td>{{ tok.label }}</td>
 <td>{{ tok.created_at.strftime('%d/%m/%Y %H:%M') }}</td><td>{% if tok.revoked_at %}{{ tr('token_revoked') }}{% else %}
-<form method="post" action="/tai-khoan?lang={{ lang }}"><input type="hidden" name="csrf_token" value="{{ csrf }}">
+<form method="post" action="{{ root }}/tai-khoan?lang={{ lang }}">
+<input type="hidden" name="csrf_token" value="{{ csrf }}">
 <input type="hidden" name="do" value="revoke"><input type="hidden" name="token_id" value="{{ tok.id }}">
 <button class="btn btn-sm btn-outline-secondary" type="submit">{{ tr('token_revoke') }}</button></form>
 {% endif %}</td></tr>
 {% endfor %}</tbody></table>
-<form method="post" action="/tai-khoan?lang={{ lang }}" class="row g-2">
+<form method="post" action="{{ root }}/tai-khoan?lang={{ lang }}" class="row g-2">
 <input type="hidden" name="csrf_token" value="{{ csrf }}"><input type="hidden" name="do" value="token">
 <div class="col-auto">
 <input class="form-control" name="label" placeholder="{{ tr('token_label') }}" maxlength="100"></div>
 <div class="col-auto">
 <button class="btn btn-outline-danger" type="submit">{{ tr('token_create') }}</button></div></form>"""
 
-_ADMIN = """<p><a href="/">{{ tr('back') }}</a> · <a href="/tai-khoan?lang={{ lang }}">{{ tr('account') }}</a></p>
+_ADMIN = """<p><a href="{{ root }}/">{{ tr('back') }}</a> ·
+<a href="{{ root }}/tai-khoan?lang={{ lang }}">{{ tr('account') }}</a></p>
 <h2 class="h5">{{ tr('users') }}</h2>
 <table class="table table-sm table-striped"><thead><tr><th>{{ tr('name') }}</th><th>{{ tr('role') }}</th>
 <th>{{ tr('scope') }}</th><th>{{ tr('active') }}</th></tr></thead><tbody>{% for u in users %}
 <tr><td>{{ u.name }}</td><td>{{ u.role }}</td>
 <td>{{ tr('everything') if u.role == 'admin' else (', '.join(u.scope) if u.scope else tr('nothing')) }}</td>
 <td>{{ tr('yes') if u.active else tr('no') }}</td></tr>{% endfor %}</tbody></table>
-<h2 class="h5">{{ tr('audit') }}</h2><p><a href="/quan-tri/nhat-ky.csv">{{ tr('audit_csv') }}</a></p>
+<h2 class="h5">{{ tr('audit') }}</h2><p><a href="{{ root }}/quan-tri/nhat-ky.csv">{{ tr('audit_csv') }}</a></p>
 <table class="table table-sm table-striped small"><thead><tr><th>{{ tr('when') }}</th><th>{{ tr('who') }}</th>
 <th>{{ tr('action') }}</th><th>{{ tr('target') }}</th><th>IP</th><th>{{ tr('details') }}</th></tr></thead><tbody>
 {% for e in entries %}<tr><td>{{ e.at.strftime('%d/%m/%Y %H:%M:%S') }}</td><td>{{ e.actor }}</td><td>{{ e.action }}</td>
@@ -237,7 +241,7 @@ def setup_hint(app: Dash | Flask, base: str = "") -> str | None:
     with db.read_transaction(context.engine()) as conn:
         if store.count_users(conn):
             return None
-    return f"{base}/thiet-lap?token={setup_token(server.config['SECRET_KEY'])}"
+    return f"{base}{settings.url_prefix()}/thiet-lap?token={setup_token(server.config['SECRET_KEY'])}"
 
 
 def init_app(app: Dash) -> None:
@@ -250,6 +254,7 @@ def init_app(app: Dash) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=cookie_secure(),
+        SESSION_COOKIE_PATH=settings.url_prefix() or "/",  # under a proxy's prefix: not sent to the host's other sites
         PERMANENT_SESSION_LIFETIME=settings.get_int("SESSION_HOURS") * 3600,
         # an upload arrives base64-encoded inside a callback's JSON body: 4/3 of the file, plus the rest
         MAX_CONTENT_LENGTH=upload_bytes * 4 // 3 + 1024 * 1024,
@@ -264,6 +269,9 @@ def init_app(app: Dash) -> None:
     csrf.init_app(server)
     redis = settings.get("REDIS_URL")
     server.config["RATELIMIT_STORAGE_URI"] = redis or "memory://"
+    # Redis down: each process counts for itself until Redis answers again (sign-in keeps working)
+    server.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
+    server.config["RATELIMIT_STORAGE_OPTIONS"] = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     limiter.init_app(server)
     server.register_blueprint(bp)
     server.after_request(_after)
@@ -356,7 +364,8 @@ def _guard():
         return None
     audit("denied", request.path[:300], {"method": request.method, "reason": "unauthenticated"})
     if _wants_page():
-        return redirect("/dang-nhap?" + urlencode({"next": request.full_path.rstrip("?")}))
+        # ``next`` is the path inside the site (no prefix): it can only lead back under the prefix
+        return redirect(request.script_root + "/dang-nhap?" + urlencode({"next": request.full_path.rstrip("?")}))
     return _error(401, "unauthorized")
 
 
@@ -391,7 +400,8 @@ def _after(response: Response) -> Response:
     u = user()
     if u is not None and not u.via_token:
         response.set_cookie(CSRF_COOKIE, generate_csrf(), samesite="Strict", httponly=False,
-                            secure=current_app.config["SESSION_COOKIE_SECURE"])
+                            secure=current_app.config["SESSION_COOKIE_SECURE"],
+                            path=current_app.config["SESSION_COOKIE_PATH"])
     if u is not None and response.status_code == 200 and request.path.startswith(LOGGED_PREFIXES):
         audit("download", request.full_path.rstrip("?")[:500], {"token": u.via_token})
     return response
@@ -425,21 +435,25 @@ def _page(heading: str, body: str, *, notes: list[tuple[str, str]] | None = None
     lang = _lang()
     args = request.args.to_dict()
     args["lang"] = "vi" if lang == "en" else "en"
-    html_text = render_template_string(_PAGE, lang=lang, tr=lambda k: tr(k, lang), heading=heading,
+    html_text = render_template_string(_PAGE, lang=lang, tr=lambda k: tr(k, lang), root=request.script_root,
+                                       heading=heading,
                                        body=Markup(body), notes=notes or [], width=width,
                                        other_lang_query=urlencode(args))
     response = Response(html_text, status=status, mimetype="text/html")
-    response.set_cookie("lang", lang, samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+    response.set_cookie("lang", lang, samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"],
+                        path=current_app.config["SESSION_COOKIE_PATH"])
     return response
 
 
 def _render(template: str, **fields: object) -> str:
     lang = _lang()
-    return render_template_string(template, lang=lang, tr=lambda k: tr(k, lang), csrf=generate_csrf(), **fields)
+    return render_template_string(template, lang=lang, tr=lambda k: tr(k, lang), root=request.script_root,
+                                  csrf=generate_csrf(), **fields)
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path of this site (never //host or a scheme) to go back to after signing in."""
+    """Only a path of this site (never //host or a scheme) to go back to after signing in; the caller puts it
+    under the site's prefix (``request.script_root``)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target or \
             any(ord(ch) < 32 for ch in target):
         return "/"
@@ -463,7 +477,7 @@ def _start_session(u: store.User) -> None:
 def login():
     if request.method == "GET":
         if user() is not None:
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(request.script_root + _safe_next(request.args.get("next")))
         return _page(tr("login"), _login_form())
     name = request.form.get("name", "")[:200]
     password = request.form.get("password", "")[:1024]
@@ -478,7 +492,7 @@ def login():
                      notes=[("danger", tr("bad_login", minutes=settings.get("LOGIN_LOCK_MINUTES")))])
     _start_session(u)
     store.record(context.engine(), u.name, "login", None, {}, _ip())
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(request.script_root + _safe_next(request.form.get("next")))
 
 
 @bp.post("/dang-xuat")
@@ -492,7 +506,7 @@ def logout():
         audit("logout")
     session.clear()
     response = _page(tr("login"), _login_form(), notes=[("success", tr("signed_out"))])
-    response.delete_cookie(CSRF_COOKIE)
+    response.delete_cookie(CSRF_COOKIE, path=current_app.config["SESSION_COOKIE_PATH"])
     return response
 
 
@@ -526,7 +540,7 @@ def setup():
             assert u is not None
             _start_session(u)
             store.record(context.engine(), u.name, "user_add", u.name, {"role": "admin", "via": "setup"}, _ip())
-            return redirect("/")
+            return redirect(request.script_root + "/")
     return _page(tr("setup"), _render(_SETUP, token=token), notes=notes, status=400)
 
 
@@ -642,4 +656,4 @@ def user_menu() -> html.A | None:
     u = user()
     if u is None:
         return None
-    return html.A(u.name, href="/tai-khoan", className="ms-3 text-white small", title=u.role)
+    return html.A(u.name, href=request.script_root + "/tai-khoan", className="ms-3 text-white small", title=u.role)

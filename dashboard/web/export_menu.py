@@ -9,6 +9,7 @@ from dash import ALL, Input, Output, State, callback, html
 
 from dashboard.web.i18n import lang_of
 from dashboard.web.ids import Id
+from dashboard.web.links import site_path
 from dashboard.web.state import parse
 
 LINK = "export-link"  # pattern-matching id types
@@ -17,7 +18,7 @@ FORMATS = (("chart", "png"), ("chart", "svg"), ("chart", "pdf"), ("table", "xlsx
 
 
 def href(kind: str, chart_id: str, fmt: str, search: str | None) -> str:
-    return f"/export/{kind}/{quote(chart_id)}.{fmt}{search or ''}"
+    return site_path(f"/export/{kind}/{quote(chart_id)}.{fmt}") + (search or "")
 
 
 def export_menu(chart_id: str) -> html.Div:

@@ -1,10 +1,28 @@
-"""Links between pages: an organization's own page, for the view in the URL."""
+"""Links between pages: an organization's own page, for the view in the URL; the site's addresses as the
+browser must ask for them (under URL_PREFIX behind a reverse proxy)."""
 
 from __future__ import annotations
+
+import dash
+from dash.exceptions import UnsupportedRelativePath
 
 from dashboard.web.state import ViewState, build
 
 UNIT_PATH = "/don-vi"
+
+
+def site_path(path: str) -> str:
+    """``/to-chuc`` as the browser asks for it: ``/thong-ke/to-chuc`` when the site is under /thong-ke."""
+    return dash.get_relative_path(path)
+
+
+def page_of(pathname: str | None) -> str | None:
+    """The page a browser's pathname (which carries the prefix) shows: ``/`` or ``/to-chuc``; None if outside."""
+    try:
+        stripped = dash.strip_relative_path(pathname)
+    except UnsupportedRelativePath:
+        return None
+    return None if stripped is None else "/" + stripped
 
 
 def org_ref(code: object, org_id: object) -> str:
@@ -14,4 +32,4 @@ def org_ref(code: object, org_id: object) -> str:
 
 def unit_href(state: ViewState, ref: str) -> str:
     """The link to an organization's own page, keeping the period, comparison, language and targets."""
-    return UNIT_PATH + build(state.with_(org=ref, types=()))
+    return site_path(UNIT_PATH) + build(state.with_(org=ref, types=()))
