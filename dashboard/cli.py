@@ -379,6 +379,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
 
+    p = sub.add_parser("stack", parents=[common], help="chạy cả hệ thống sản xuất: gunicorn + Celery trên PostgreSQL "
+                                                       "và Redis / run the production stack")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+
     p = sub.add_parser("db", parents=[common], help="cơ sở dữ liệu / database migrations")
     p.add_argument("action", choices=("upgrade", "downgrade", "current"))
     p.add_argument("revision", nargs="?")
@@ -485,8 +490,23 @@ def cmd_serve(args: argparse.Namespace, out: Out) -> int:
     return EXIT_OK
 
 
+def cmd_stack(args: argparse.Namespace, out: Out) -> int:
+    """The production stack: gunicorn (WEB_WORKERS) and a Celery worker (JOB_WORKERS) on PostgreSQL and Redis."""
+    from dashboard import settings, stack
+
+    def fail(vi: str, en: str) -> None:  # an operator may read either language: both are printed
+        print(f"{vi}\n{en}", file=sys.stderr, flush=True)
+
+    def say(vi: str, en: str) -> None:
+        out.line(vi, en)
+        sys.stdout.flush()
+
+    host, port = args.host or settings.get("HOST"), args.port or settings.get_int("PORT")
+    return stack.run(say, fail, host, port)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Out], int]] = {
-    "serve": cmd_serve,
+    "serve": cmd_serve, "stack": cmd_stack,
     "db": cmd_db, "import": cmd_import, "batches": cmd_batches, "show": cmd_show, "rollback": cmd_rollback,
     "lock": cmd_lock, "unlock": cmd_lock, "completeness": cmd_completeness, "orgs": cmd_orgs,
     "export": cmd_export,

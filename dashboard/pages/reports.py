@@ -12,9 +12,9 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import charts
-from dashboard.exports import images, jobs, service
+from dashboard.exports import images, service
 from dashboard.exports.common import ExportError
-from dashboard.web import context
+from dashboard.web import context, jobs
 from dashboard.web.i18n import lang_of, t
 from dashboard.web.ids import Id
 from dashboard.web.state import parse
@@ -63,7 +63,10 @@ def hand_over_scope(n_clicks):
     """In the request: the caller's scope, behind a token the background job can redeem."""
     if not n_clicks:
         raise PreventUpdate
-    return jobs.remember_scope(context.current_scope())
+    caller = jobs.current_caller()
+    if caller is None:
+        raise PreventUpdate
+    return jobs.remember(caller)
 
 
 @callback(
@@ -73,14 +76,16 @@ def hand_over_scope(n_clicks):
     running=[(Output(Id.REP_BUILD, "disabled"), True, False), (Output(Id.REP_CANCEL, "disabled"), False, True)],
     progress=[Output(Id.REP_PROGRESS, "value"), Output(Id.REP_PROGRESS, "max"), Output(Id.REP_PROGRESS, "label")],
     cancel=[Input(Id.REP_CANCEL, "n_clicks")],
+    on_error=jobs.on_error(lambda text: (no_update, dbc.Alert(text, color="danger"))),
 )
 def make_pack(set_progress, token, search, chosen, fmt):
     """The pack, in a background process (or a Celery worker): progress after each chart."""
     state = parse(search)
     lang = lang_of(state.lang)
-    found, scope = jobs.recall_scope(token)
-    if not found:
+    found = jobs.recall(token)
+    if found is None:
         raise PreventUpdate
+    scope = found[0].scope
     forked = os.getpid() != _SERVER_PID
     if forked:
         context.engine().dispose(close=False)  # the parent's pooled connections are not ours to use

@@ -33,9 +33,11 @@ PAGES = (("page_overview", "/"), ("page_admissions", "/phat-trien-dang-vien"), (
          ("page_orgs", "/to-chuc"), ("page_data", "/du-lieu"), ("page_reports", "/bao-cao"))
 
 
-def create_app(engine: Engine | None = None, *, sample_data: bool = True, snapshot_cache: Path | None = None) -> Dash:
+def create_app(engine: Engine | None = None, *, sample_data: bool = True, snapshot_cache: Path | None = None,
+               warm: bool = True) -> Dash:
     """The app on ``engine`` (default: the configured store, with the figures' copy on disk that
-    SNAPSHOT_CACHE_DIR names; with an explicit engine, only where ``snapshot_cache`` says)."""
+    SNAPSHOT_CACHE_DIR names; with an explicit engine, only where ``snapshot_cache`` says). ``warm=False``
+    (the Celery worker) loads the figures only when a job asks for them."""
     if engine is None:
         engine = db.make_engine()
         snapshot_cache = snapshot_cache or settings.snapshot_cache_dir()
@@ -45,7 +47,8 @@ def create_app(engine: Engine | None = None, *, sample_data: bool = True, snapsh
     data = DataService(engine, snapshot_cache)
     data.warmers.append(warm_default_view)
     context.configure(engine, data)
-    data.warm()  # the figures load while the server starts; the default view is prepared behind them
+    if warm:
+        data.warm()  # the figures load while the server starts; the default view is prepared behind them
     app = Dash(
         __name__,
         use_pages=True,

@@ -1,0 +1,27 @@
+"""The Celery worker's entry point: ``celery -A dashboard.web.worker worker`` (``python app.py stack`` runs it).
+
+Dash registers a background callback as a Celery task when the page that defines it is imported, so the
+worker builds the same Dash app as the web workers (without warming the figures, and without the sample
+data: the stack's start-up has seen to the store). Needs ``CELERY_BROKER_URL``.
+"""
+
+from __future__ import annotations
+
+from celery.signals import worker_process_init
+
+from dashboard.web import context, jobs
+from dashboard.web.app import create_app
+
+if not jobs.broker_url():
+    raise SystemExit("CELERY_BROKER_URL is not set: the Celery worker needs Redis / "
+                     "chưa đặt CELERY_BROKER_URL: tiến trình chạy nền cần Redis")
+
+dash_app = create_app(sample_data=False, warm=False)
+app = jobs.celery_app()
+jobs.manager()  # the manager the pages registered their callbacks with (one per process)
+
+
+@worker_process_init.connect
+def _own_connections(**_kwargs) -> None:
+    """A forked pool process must not share the parent's pooled database connections."""
+    context.engine().dispose(close=False)
