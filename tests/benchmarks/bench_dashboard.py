@@ -189,6 +189,8 @@ def post(client, dep: dict, search: str, base: str = "", extra: dict | None = No
     """One callback as the browser posts it, for the URL ``search`` (other inputs None unless in ``extra``:
     ``{"id.property": value}``); ``client`` is a Flask test client or a requests session (then ``base``)."""
     outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in dep["output"].strip(".").split("...")]
+    if not dep["output"].startswith(".."):  # a single output is sent as itself, not as a list of one
+        outputs = outputs[0]
     extra = extra or {}
     inputs = [{"id": x["id"], "property": x["property"],
                "value": search if x == URL_INPUT else extra.get(f"{x['id']}.{x['property']}")}

@@ -449,7 +449,8 @@ def main() -> int:
         wall = time.perf_counter() - t0
         cpu_stack1, cpu_me1, cpu_all1 = cpu_seconds(tree(procs)), psutil.Process().cpu_times(), psutil.cpu_times()
         result = {"wall": wall, "import": import_info}
-        stack_cpu = sum(cpu_stack1.get(pid, 0) - before for pid, before in cpu_stack0.items())
+        # processes started during the run (kaleido's Chromium, a restarted worker) count from zero
+        stack_cpu = sum(after - cpu_stack0.get(pid, 0) for pid, after in cpu_stack1.items())
         me_cpu = (cpu_me1.user + cpu_me1.system) - (cpu_me0.user + cpu_me0.system)
         busy = lambda t: t.user + t.system + t.nice + getattr(t, "irq", 0) + getattr(t, "softirq", 0)  # noqa: E731
         all_cpu = busy(cpu_all1) - busy(cpu_all0)
