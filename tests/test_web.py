@@ -387,7 +387,8 @@ def test_web015_snapshot_follows_imports_and_rollbacks_by_delta_and_from_disk(tm
     assert restarted.last_refresh == "delta"
     pd.testing.assert_frame_equal(snap.facts, full())
     # a damaged copy is ignored, never trusted
-    cache_file = next((tmp_path / "cache").glob("snapshot-*/values.npy"))
+    meta_file = next((tmp_path / "cache").glob("snapshot-*/meta.json"))
+    cache_file = meta_file.parent / f"values-{json.loads(meta_file.read_text())['tag']}.npy"
     cache_file.write_bytes(b"not an array")
     again = DataService(engine, tmp_path / "cache")
     pd.testing.assert_frame_equal(again.snapshot().facts, full())

@@ -46,7 +46,7 @@ def layout(**_query: str) -> html.Div:
 )
 def update(search: str | None):
     snap = context.snapshot()
-    return remembered(snap, ("unit", build(parse(search))), lambda: _answer(snap, search))
+    return remembered(snap, ("unit", build(parse(search))), lambda: _answer(snap, search), shared=True)
 
 
 def _answer(snap, search: str | None):

@@ -61,7 +61,7 @@ def layout(**_query: str) -> html.Div:
 )
 def update(search: str | None):
     snap = context.snapshot()
-    return remembered(snap, ("orgs-tree", build(parse(search))), lambda: _tree(snap, search))
+    return remembered(snap, ("orgs-tree", build(parse(search))), lambda: _tree(snap, search), shared=True)
 
 
 def _tree(snap, search: str | None):

@@ -70,7 +70,7 @@ def _card(title: str, value: str, change: str, status: str | None) -> dbc.Col:
 )
 def update(search: str | None):
     snap = context.snapshot()
-    return remembered(snap, ("overview", build(parse(search))), lambda: _answer(snap, search))
+    return remembered(snap, ("overview", build(parse(search))), lambda: _answer(snap, search), shared=True)
 
 
 def _answer(snap, search: str | None):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -20,8 +21,9 @@ from flask import Blueprint, Response, jsonify, request
 
 from dashboard import analytics
 from dashboard.web import context
+from dashboard.web.data import Snapshot
 from dashboard.web.state import ViewState
-from dashboard.web.view import find_org, resolve
+from dashboard.web.view import find_org, remembered, resolve
 from loaders.catalogue import METRIC_IDS, ORG_TYPE_IDS
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -109,12 +111,13 @@ def periods() -> Response:
     return jsonify({"periods": rows})
 
 
-def _view(require_period: bool = True):
+def _checked() -> tuple[Snapshot, ViewState]:
+    """The request's snapshot and view, each parameter checked (an unknown one is the API's error)."""
     snap = context.snapshot()
     period = request.args.get("period")
-    if require_period and not period:
+    if not period:
         raise ApiError("period_required")
-    if period and period not in set(snap.periods["code"]):
+    if period not in set(snap.periods["code"]):
         raise ApiError("period_unknown")
     org = request.args.get("org")
     if org and find_org(snap.orgs, org) is None:
@@ -122,14 +125,30 @@ def _view(require_period: bool = True):
     org_type = request.args.get("org_type")
     if org_type and org_type not in ORG_TYPE_IDS:
         raise ApiError("org_type_unknown")
-    state = ViewState(period=period, org=org, types=(org_type,) if org_type else ())
-    return snap, resolve(snap, state)
+    return snap, ViewState(period=period, org=org, types=(org_type,) if org_type else ())
+
+
+def _answer(name: str, compute: Callable[[Snapshot, ViewState], dict[str, Any]]) -> dict[str, Any]:
+    """``compute``'s answer for the request, computed once for every worker (the shared cache, keyed by the
+    data version and the caller's scope) and for every format."""
+    snap, state = _checked()
+    key = ("api", name, state.period, state.org, state.types)
+    return remembered(snap, key, lambda: compute(snap, state), shared=True)
 
 
 @api.get("/summary")
 def summary() -> Response:
     fmt = _format()
-    snap, view = _view()
+    answer = _answer("summary", _summary)
+    if fmt == "csv":
+        rows = [{"metric": "organizations", "value": answer["organizations"]}] + [
+            {"metric": m, "value": v} for m, v in answer["totals"].items()]
+        return _csv(rows, ["metric", "value"], f"summary_{answer['period']['id']}")
+    return jsonify(answer)
+
+
+def _summary(snap: Snapshot, state: ViewState) -> dict[str, Any]:
+    view = resolve(snap, state)
     facts = analytics.period_slice(view.facts, view.period_id)
     totals = analytics.totals_by_period(facts, view.orgs)
     by_type = analytics.totals_by_org_type(facts, view.orgs)
@@ -143,20 +162,24 @@ def summary() -> Response:
         bucket.update({m: _plain(row[m]) for m in metric_cols if m in row and _plain(row[m]) is not None})
         out_types[row["org_type"]] = bucket
     period_row = snap.periods[snap.periods["code"] == view.period_code].iloc[0]
-    scope = {"org": request.args.get("org"), "name": view.root_name, "org_type": request.args.get("org_type")}
+    scope = {"org": state.org, "name": view.root_name, "org_type": state.types[0] if state.types else None}
     organizations = int(total_row["organizations"]) if total_row is not None else 0
-    if fmt == "csv":
-        rows = [{"metric": "organizations", "value": organizations}] + [
-            {"metric": m, "value": v} for m, v in out_totals.items()]
-        return _csv(rows, ["metric", "value"], f"summary_{view.period_code}")
-    return jsonify({"period": _period_dict(period_row), "scope": scope, "organizations": organizations,
-                    "totals": out_totals, "by_org_type": out_types})
+    return {"period": _period_dict(period_row), "scope": scope, "organizations": organizations,
+            "totals": out_totals, "by_org_type": out_types}
 
 
 @api.get("/organizations")
 def organizations() -> Response:
     fmt = _format()
-    _snap, view = _view()
+    answer = _answer("organizations", _organizations)
+    if fmt == "csv":
+        return _csv(answer["organizations"], ["code", "name", "org_type", "parent", *answer["metrics"]],
+                    f"organizations_{answer['period']}")
+    return jsonify({"period": answer["period"], "organizations": answer["organizations"]})
+
+
+def _organizations(snap: Snapshot, state: ViewState) -> dict[str, Any]:
+    view = resolve(snap, state)
     table = analytics.org_table(view.facts, view.orgs, view.period_id)
     metric_cols = [m for m in METRIC_IDS if m in table.columns]
     rows = []
@@ -165,6 +188,4 @@ def organizations() -> Response:
                "parent": _plain(r.get("parent_name"))}
         row.update({m: _plain(r[m]) for m in metric_cols})
         rows.append(row)
-    if fmt == "csv":
-        return _csv(rows, ["code", "name", "org_type", "parent", *metric_cols], f"organizations_{view.period_code}")
-    return jsonify({"period": view.period_code, "organizations": rows})
+    return {"period": view.period_code, "metrics": metric_cols, "organizations": rows}

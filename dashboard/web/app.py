@@ -18,7 +18,7 @@ from dashboard import settings
 from dashboard.accounts import web as accounts
 from dashboard.analytics import DEFAULT_TARGETS
 from dashboard.store import db
-from dashboard.web import context, org_tree
+from dashboard.web import cache, context, org_tree, outage
 from dashboard.web.data import DataService
 from dashboard.web.i18n import lang_of, t
 from dashboard.web.ids import Id
@@ -70,6 +70,8 @@ def create_app(engine: Engine | None = None, *, sample_data: bool = True, snapsh
     app.server.register_blueprint(health)  # /healthz: the store and Redis reachable
     app.server.json.ensure_ascii = False  # type: ignore[attr-defined]
     accounts.init_app(app)  # deny by default: every request needs a session or an API token
+    cache.shared.configure(app.server)  # the answers every worker shares (Redis at REDIS_URL)
+    outage.install(app.server)  # the store or Redis unreachable: a clear 503, never a traceback
     return app
 
 

@@ -16,7 +16,9 @@ import hashlib
 import json
 import logging
 import os
+import secrets
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -218,8 +220,9 @@ class DataService:
             meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
             if meta.get("format") != CACHE_FORMAT or meta.get("metrics") != list(METRIC_IDS):
                 return None
-            keys = np.load(path / "keys.npy", allow_pickle=False)
-            values = np.load(path / "values.npy", allow_pickle=False)
+            tag = str(meta["tag"])
+            keys = np.load(path / f"keys-{tag}.npy", allow_pickle=False)
+            values = np.load(path / f"values-{tag}.npy", allow_pickle=False)
             if keys.shape != (meta["rows"], 2) or values.shape != (len(METRIC_IDS), meta["rows"]):
                 return None
             frame = _frame_from_matrix(keys, values)
@@ -230,27 +233,44 @@ class DataService:
         return Snapshot(version=-1, facts=frame, orgs=empty, periods=empty, sample_only=False, batches=batches)
 
     def _to_disk(self, snap: Snapshot) -> None:
-        """Write the copy: arrays first, ``meta.json`` (naming the row count) last, each replaced atomically."""
+        """Write the copy: arrays under a name of their own, then ``meta.json`` (naming them and the row count),
+        replaced atomically. Several processes (web workers) may write at once: each writes its own files, and
+        a reader gets one writer's ``meta.json`` with that writer's arrays, never a mix."""
         path = self._cache_path()
         if path is None:
             return
         try:
             path.mkdir(parents=True, exist_ok=True)
-            (path / "meta.json").unlink(missing_ok=True)  # no meta: no copy, while the arrays change
+            tag = f"{snap.version}-{os.getpid()}-{secrets.token_hex(4)}"
             keys, values = _matrix_from_frame(snap.facts)
             for name, array in (("keys", keys), ("values", values)):
-                with open(path / f"{name}.tmp", "wb") as out:
+                with open(path / f"{name}-{tag}.tmp", "wb") as out:
                     np.save(out, array, allow_pickle=False)
-                os.replace(path / f"{name}.tmp", path / f"{name}.npy")
-            meta = {"format": CACHE_FORMAT, "metrics": list(METRIC_IDS), "rows": len(keys),
+                os.replace(path / f"{name}-{tag}.tmp", path / f"{name}-{tag}.npy")
+            meta = {"format": CACHE_FORMAT, "metrics": list(METRIC_IDS), "rows": len(keys), "tag": tag,
                     "batches": {str(k): v for k, v in snap.batches.items()}}
-            (path / "meta.tmp").write_text(json.dumps(meta), encoding="utf-8")
-            os.replace(path / "meta.tmp", path / "meta.json")
+            (path / f"meta-{tag}.tmp").write_text(json.dumps(meta), encoding="utf-8")
+            os.replace(path / f"meta-{tag}.tmp", path / "meta.json")
+            _remove_old_copies(path, keep=tag)
         except OSError:
             pass  # the copy on disk only saves time; the snapshot in memory is what counts
 
 
-CACHE_FORMAT = 1
+def _remove_old_copies(path: Path, keep: str, grace: float = 60.0) -> None:
+    """Arrays other writers left (replaced copies, interrupted writes) once they are a minute old: a reader
+    that has just read an older ``meta.json`` still finds its arrays; one that is later rebuilds instead."""
+    now = time.time()
+    for old in path.iterdir():
+        if old.name == "meta.json" or keep in old.name or not old.name.startswith(("keys", "values", "meta")):
+            continue
+        try:
+            if now - old.stat().st_mtime > grace:
+                old.unlink()
+        except OSError:
+            pass
+
+
+CACHE_FORMAT = 2  # 2: arrays named by the writer's tag (meta.json says which)
 _NULL32 = np.iinfo(np.int32).min
 
 

@@ -121,6 +121,11 @@ TEXT: dict[str, tuple[str, str]] = {
                    "Checked: {orgs} organizations, {values} values. Press “Confirm the import” to write."),
     "missing": ("Chưa báo cáo", "Not reported"),
     "reported": ("Đã báo cáo", "Reported"),
+    "unavailable": ("Tạm thời không phục vụ được", "Temporarily unavailable"),
+    "store_down": ("Không kết nối được cơ sở dữ liệu. Số liệu không bị ảnh hưởng; vui lòng thử lại sau ít phút.",
+                   "The database cannot be reached. No figures were affected; please try again in a moment."),
+    "service_down": ("Một dịch vụ của hệ thống tạm thời không trả lời; vui lòng thử lại sau ít phút.",
+                     "A service the dashboard needs is not answering; please try again in a moment."),
 }
 
 

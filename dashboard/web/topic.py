@@ -60,7 +60,8 @@ def register(prefix: str, build: Builder) -> None:
               Input("shell-url", "search"))
     def update(search: str | None):
         snap = context.snapshot()
-        return remembered(snap, (prefix, build_search(parse(search))), lambda: answer(snap, search))
+        return remembered(snap, (prefix, build_search(parse(search))), lambda: answer(snap, search),
+                          shared=True)
 
     def answer(snap, search: str | None):
         state = parse(search)

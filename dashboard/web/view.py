@@ -14,6 +14,7 @@ from typing import TypeVar
 import pandas as pd
 
 from dashboard import analytics
+from dashboard.web import cache, context
 from dashboard.web.data import Snapshot
 from dashboard.web.state import ViewState, build
 from loaders.text import fold
@@ -65,15 +66,27 @@ def root_of(orgs: pd.DataFrame) -> pd.Series | None:
 MEMO_VIEWS = 256  # answers kept per snapshot (each snapshot, and so each scope and data version, has its own)
 
 
-def remembered(snap: Snapshot, key: tuple, compute: Callable[[], T]) -> T:
+def remembered(snap: Snapshot, key: tuple, compute: Callable[[], T], *, shared: bool = False) -> T:
     """``compute()``'s result for ``key``, kept with the snapshot: pages answer a view they have answered
-    before without recomputing, until the data (and so the snapshot) changes. Results must not be modified."""
+    before without recomputing, until the data (and so the snapshot) changes. Results must not be modified.
+
+    ``shared``: also kept in the cache every worker shares (``dashboard.web.cache``, when REDIS_URL is set),
+    keyed by store, data version, scope and ``key``. Only for what a callback or the API sends as it is:
+    an answer computed by another worker comes back as its JSON (dicts, not figure or component objects)."""
     memo = snap.memo.setdefault("views", OrderedDict())
     with _LOCK:
         if key in memo:
             memo.move_to_end(key)
             return memo[key]
-    value = compute()
+    value = None
+    if shared and cache.shared.enabled:
+        shared_key = cache.view_key(snap, key, context.engine().url.render_as_string(hide_password=True))
+        value = cache.shared.get(shared_key)
+        if value is None:
+            value = compute()
+            cache.shared.set(shared_key, value)
+    else:
+        value = compute()
     with _LOCK:
         memo[key] = value
         while len(memo) > MEMO_VIEWS:
