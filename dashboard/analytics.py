@@ -216,6 +216,35 @@ def _parent_series(orgs: pd.DataFrame) -> pd.Series:
     return pd.Series(pd.array(orgs["parent_id"], dtype="Int64"), index=pd.Index(orgs["id"].astype("int64")))
 
 
+@memoized
+def completeness(orgs: pd.DataFrame, facts: pd.DataFrame, periods: pd.DataFrame, period_id: int,
+                 roots: tuple[int | None, ...] = (None,)) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Who should report for a period and who has not: ``(expected, missing)``, rows of ``orgs``.
+
+    Expected: organizations active on the period's last day with no active sub-organization (the ones that
+    report), under ``roots`` (``None``: every organization). Reported: those with figures for the period.
+    """
+    row = periods[periods["id"] == period_id]
+    if row.empty or orgs.empty:
+        return orgs.iloc[0:0], orgs.iloc[0:0]
+    end = row["end"].iloc[0]
+    start_ok = orgs["valid_from"].map(lambda d: d is None or pd.isna(d) or d <= end)
+    end_ok = orgs["valid_to"].map(lambda d: d is None or pd.isna(d) or end <= d)
+    active = orgs[(start_ok & end_ok).to_numpy(dtype=bool)]
+    parents = set(pd.array(active["parent_id"], dtype="Int64").dropna().astype(int).tolist())
+    expected = active[~_in(active["id"], sorted(parents))]
+    if any(r is not None for r in roots):
+        within: set[int] = set()
+        for r in roots:
+            within |= set(orgs["id"].tolist()) if r is None else descendants(orgs, int(r))
+        expected = expected[_in(expected["id"], sorted(within))]
+    expected = expected.sort_values(["code", "name"], na_position="first", key=lambda c: c.fillna("")) \
+        .reset_index(drop=True)
+    reported = period_slice(facts, period_id)["org_id"].unique() if len(facts) else []
+    missing = expected[~_in(expected["id"], reported)].reset_index(drop=True)
+    return expected, missing
+
+
 def descendants(orgs: pd.DataFrame, root_id: int) -> set[int]:
     """The ids of ``root_id`` and every organization under it (``orgs``: id, parent_id)."""
     children: dict[int, list[int]] = {}
