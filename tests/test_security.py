@@ -32,7 +32,7 @@ from sqlalchemy import create_engine, func, select, text
 from dashboard.store import db, imports
 from dashboard.store.registry import Registry, create_org
 from dashboard.store.schema import access_log, audit_log, facts, import_batches, organizations
-from tests import auth, badfiles
+from tests import auth, badfiles, data_page
 from tests.builders import simple_report
 from tests.conftest import _pg_schema_url, postgres_url
 
@@ -197,6 +197,15 @@ def upload_inputs(data: bytes, name: str, create: bool = False) -> tuple[list[di
             [{"id": "data-upload", "property": "filename", "value": name}, *url("")])
 
 
+def check_upload(http, server, deps, data: bytes, name: str, create: bool = False) -> dict:
+    """The Data page's check to its end (the hand-over in the request, then the background job)."""
+    return data_page.check(data_page.http_sender(http, server.base), deps, data, name, create=create)
+
+
+def confirm_upload(http, server, deps, pending) -> tuple[int, dict]:
+    return data_page.confirm(data_page.http_sender(http, server.base), deps, pending)
+
+
 def grid_rows(http, server, deps, search: str) -> list[dict]:
     """The organizations table's rows as the grid asks the server for them (the request is the client's)."""
     box = post(http, server, deps, "org-grid-box", [*url(search), {"id": "org-search", "property": "value",
@@ -322,8 +331,7 @@ def test_sec006_imports_list_and_completeness_are_scoped(server, sessions, deps)
 def test_sec007_an_editor_cannot_import_rows_outside_their_scope(server, sessions, deps):
     before = state_of(server.engine)
     rows = [[1, "A1", Q1[0][2], "CQHC", 101, 40, 2], [2, "B1", Q1[4][2], "DNNN", 999, 10, 1]]
-    inputs, state = upload_inputs(report("BÁO CÁO QUÝ II NĂM 2024", rows), "q2.xlsx")
-    out = post(sessions["editor_a"], server, deps, "data-report", inputs, state).json()["response"]
+    out = check_upload(sessions["editor_a"], server, deps, report("BÁO CÁO QUÝ II NĂM 2024", rows), "q2.xlsx")
     text_out = json.dumps(out["data-report"], ensure_ascii=False)
     assert "không thuộc phạm vi" in text_out and "B1" in text_out
     assert out["data-pending"]["data"] is None and out["data-confirm"]["disabled"] is True
@@ -335,19 +343,14 @@ def test_sec007_an_editor_cannot_import_rows_outside_their_scope(server, session
 def test_sec008_an_editor_cannot_confirm_another_users_upload(server, sessions, deps):
     before = state_of(server.engine)
     rows = [[1, "B1", Q1[4][2], "DNNN", 51, 10, 1], [2, "B2", Q1[5][2], "CQHC", 30, 12, 0]]
-    inputs, state = upload_inputs(report("BÁO CÁO QUÝ II NĂM 2024", rows), "b.xlsx")
-    checked = post(sessions["editor_b"], server, deps, "data-report", inputs, state).json()["response"]
+    checked = check_upload(sessions["editor_b"], server, deps, report("BÁO CÁO QUÝ II NĂM 2024", rows), "b.xlsx")
     pending = checked["data-pending"]["data"]
     assert pending and checked["data-confirm"]["disabled"] is False
-    confirm = [{"id": "data-confirm", "property": "n_clicks", "value": 1}]
-    confirm_state = [{"id": "data-pending", "property": "data", "value": pending},
-                     {"id": "data-create-orgs", "property": "value", "value": []},
-                     {"id": "data-accept-warnings", "property": "value", "value": []}, *url("")]
-    response = post(sessions["editor_a"], server, deps, "data-result", confirm, confirm_state)
-    assert response.status_code == 204  # nothing to do: the token is not theirs
+    status, _ = confirm_upload(sessions["editor_a"], server, deps, pending)
+    assert status == 204  # nothing to do: the token is not theirs
     mark = access_mark(server.engine)
-    viewer = post(sessions["viewer_b"], server, deps, "data-result", confirm, confirm_state).json()["response"]
-    assert "chỉ được xem" in json.dumps(viewer, ensure_ascii=False)
+    status, viewer = confirm_upload(sessions["viewer_b"], server, deps, pending)
+    assert status == 200 and "chỉ được xem" in json.dumps(viewer, ensure_ascii=False)
     assert any(e["action"] == "denied" and e["actor"] == "viewer_b" for e in last_access(server.engine, mark))
     assert state_of(server.engine) == before
 
@@ -370,13 +373,8 @@ def test_sec009_rollbacks_outside_the_scope_and_by_viewers_are_refused(server, s
 def test_sec010_an_editor_imports_and_rolls_back_inside_their_scope(server, sessions, deps):
     """The positive case, so the refusals above are not a page that refuses everything."""
     rows = [[1, "A1", Q1[0][2], "CQHC", 101, 40, 2], [2, "A2", Q1[1][2], "DVSN", 60, 30, 1]]
-    inputs, state = upload_inputs(report("BÁO CÁO QUÝ II NĂM 2024", rows), "qa.xlsx")
-    checked = post(sessions["editor_a"], server, deps, "data-report", inputs, state).json()["response"]
-    confirm_state = [{"id": "data-pending", "property": "data", "value": checked["data-pending"]["data"]},
-                     {"id": "data-create-orgs", "property": "value", "value": []},
-                     {"id": "data-accept-warnings", "property": "value", "value": []}, *url("")]
-    done = post(sessions["editor_a"], server, deps, "data-result",
-                [{"id": "data-confirm", "property": "n_clicks", "value": 1}], confirm_state).json()["response"]
+    checked = check_upload(sessions["editor_a"], server, deps, report("BÁO CÁO QUÝ II NĂM 2024", rows), "qa.xlsx")
+    _, done = confirm_upload(sessions["editor_a"], server, deps, checked["data-pending"]["data"])
     assert "lần nhập số" in json.dumps(done, ensure_ascii=False)
     with server.engine.connect() as conn:
         batch = conn.execute(select(import_batches).order_by(import_batches.c.id.desc())).mappings().first()
@@ -423,11 +421,9 @@ BAD_FILES = {
 @pytest.mark.parametrize("name", list(BAD_FILES))
 def test_sec011_malicious_files_are_refused_with_a_message(server, sessions, deps, name):
     before, mark = state_of(server.engine), access_mark(server.engine)
-    inputs, state = upload_inputs(BAD_FILES[name](), name)
     started = time.perf_counter()
-    response = post(sessions["editor_a"], server, deps, "data-report", inputs, state)
-    assert response.status_code == 200 and time.perf_counter() - started < 60
-    out = response.json()["response"]
+    out = check_upload(sessions["editor_a"], server, deps, BAD_FILES[name](), name)
+    assert time.perf_counter() - started < 60
     alert = out["data-report"]["children"]
     assert alert["type"] == "Alert" and alert["props"]["color"] == "danger" and len(alert["props"]["children"]) > 20
     assert out["data-pending"]["data"] is None
@@ -438,8 +434,7 @@ def test_sec011_malicious_files_are_refused_with_a_message(server, sessions, dep
 
 def test_sec012_a_macro_workbook_is_read_for_its_values_only(server, sessions, deps):
     before = state_of(server.engine)
-    inputs, state = upload_inputs(macro_workbook(), "macro.xlsm")
-    out = post(sessions["editor_a"], server, deps, "data-report", inputs, state).json()["response"]
+    out = check_upload(sessions["editor_a"], server, deps, macro_workbook(), "macro.xlsm")
     assert "1 tổ chức" in json.dumps(out["data-report"], ensure_ascii=False) or out["data-pending"]["data"]
     assert state_of(server.engine) == before  # a dry run: nothing stored until confirmed
 
@@ -450,16 +445,14 @@ def test_sec013_an_upload_over_the_size_cap_is_refused_before_decoding(server, s
     response = post(sessions["editor_a"], server, deps, "data-report", inputs, state)
     assert response.status_code == 413 and "8 MB" in response.json()["error"]["message_vi"]
     assert [e["action"] for e in last_access(server.engine, mark)] == ["denied"]
-    inputs, state = upload_inputs(os.urandom(int(8.5 * 1024 * 1024)), "big.xlsx")  # under the body cap, over 8 MB
-    out = post(sessions["editor_a"], server, deps, "data-report", inputs, state).json()["response"]
+    out = check_upload(sessions["editor_a"], server, deps, os.urandom(int(8.5 * 1024 * 1024)), "big.xlsx")  # over 8 MB
     assert "tối đa 8 MB" in json.dumps(out["data-report"], ensure_ascii=False)
     assert state_of(server.engine) == before
 
 
 def test_sec014_a_file_named_with_folders_is_stored_by_its_name_only(server, sessions, deps, tmp_path):
     rows = [[1, "A2", Q1[1][2], "DVSN", 61, 30, 1]]
-    inputs, state = upload_inputs(report("BÁO CÁO QUÝ IV NĂM 2024", rows), "../../x.xlsx")
-    checked = post(sessions["editor_a"], server, deps, "data-report", inputs, state).json()["response"]
+    checked = check_upload(sessions["editor_a"], server, deps, report("BÁO CÁO QUÝ IV NĂM 2024", rows), "../../x.xlsx")
     assert checked["data-pending"]["data"]["name"] == "x.xlsx"
     assert not (ROOT.parent / "x.xlsx").exists()
 

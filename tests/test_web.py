@@ -3,7 +3,6 @@ out by hand. (Dash keeps callbacks in process-wide registries: one app for the w
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import json
@@ -13,7 +12,7 @@ import pytest
 
 from dashboard.store import db, imports
 from dashboard.store.registry import Registry, create_org
-from tests import auth
+from tests import auth, data_page
 from tests.builders import simple_report
 
 HEADER = ("STT", "Mã TCCS", "Tên tổ chức cơ sở đảng", "Loại hình", "Tổng số đảng viên", "Đảng viên nữ", "Kết nạp")
@@ -39,6 +38,7 @@ def client(tmp_path_factory):
     options = imports.ImportOptions(create_orgs=True, actor="test")
     imports.import_file(engine, report("BÁO CÁO QUÝ I NĂM 2024", Q1), "q1.xlsx", options, dry_run=False)
     imports.import_file(engine, report("BÁO CÁO QUÝ II NĂM 2024", Q2), "q2.xlsx", options, dry_run=False)
+    os.environ.setdefault("EXPORT_CACHE_DIR", str(path.parent / "jobs"))  # the Data page's background jobs
     app = create_app(engine, sample_data=False)
     auth.create_user(engine, "admin", "admin")
     client = auth.login_client(app.server.test_client(), "admin")
@@ -146,12 +146,8 @@ def test_web006_every_api_failure_has_one_error_shape(client, path, status, code
 
 
 def _upload(client, data: bytes, name: str, *, create: bool = True) -> dict:
-    contents = "data:application/octet-stream;base64," + base64.b64encode(data).decode()
-    return call(client, "data-report", [
-        {"id": "data-upload", "property": "contents", "value": contents},
-        {"id": "data-create-orgs", "property": "value", "value": ["yes"] if create else []},
-        {"id": "data-accept-warnings", "property": "value", "value": []},
-    ], [{"id": "data-upload", "property": "filename", "value": name}, *url("")])
+    """The Data page's check, as the browser runs it: the hand-over, then the background job to its answer."""
+    return data_page.check(data_page.flask_sender(client), client.dash_deps, data, name, create=create)
 
 
 def test_web007_uploading_a_bad_file_shows_its_issues_with_cells(client):
@@ -169,10 +165,8 @@ def test_web008_uploading_a_good_file_then_confirming_makes_its_numbers_appear(c
     out = _upload(client, report("BÁO CÁO QUÝ III NĂM 2024", q3), "q3.xlsx")
     assert out["data-confirm"]["disabled"] is False
     pending = out["data-pending"]["data"]
-    done = call(client, "data-result", [{"id": "data-confirm", "property": "n_clicks", "value": 1}], [
-        {"id": "data-pending", "property": "data", "value": pending},
-        {"id": "data-create-orgs", "property": "value", "value": ["yes"]},
-        {"id": "data-accept-warnings", "property": "value", "value": []}, *url("")])
+    status, done = data_page.confirm(data_page.flask_sender(client), client.dash_deps, pending, create=True)
+    assert status == 200
     assert "lần nhập số 3" in json.dumps(done["data-result"]["children"], ensure_ascii=False)
     summary = client.get("/api/v1/summary?period=2024-Q3").get_json()
     assert summary["totals"]["members_total"] == 156

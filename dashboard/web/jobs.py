@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from typing import Any
 from dashboard import settings
 
 TOKEN_SECONDS = 3600
+_IMPORT_PID = os.getpid()
 _LOST = "thongke-job-lost"
 _manager = None
 _celery = None
@@ -128,6 +130,15 @@ def manager():
         else:
             _manager = _lost_job_aware(DiskcacheManager)(_diskcache())
     return _manager
+
+
+def own_connections() -> None:
+    """In a job running in a process forked from the one that imported this module (a diskcache job, a Celery
+    pool process): drop the pooled database connections inherited from the parent, which are not ours."""
+    if os.getpid() != _IMPORT_PID:
+        from dashboard.web import context
+
+        context.engine().dispose(close=False)
 
 
 def on_error(outputs: Callable[[str], Any]) -> Callable[[Exception], Any]:
