@@ -479,7 +479,8 @@ def cmd_serve(args: argparse.Namespace, out: Out) -> int:
     if hasattr(signal, "SIGPIPE"):  # a browser that goes away (or a reader child that dies) must not end the server
         signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     app = create_app()
-    out.line(f"Mở trình duyệt tại http://{host}:{port}/", f"Open http://{host}:{port}/ in a browser")
+    site = f"http://{host}:{port}{settings.url_prefix()}/"
+    out.line(f"Mở trình duyệt tại {site}", f"Open {site} in a browser")
     link = setup_hint(app, f"http://{host}:{port}")
     if link:
         out.line(f"Chưa có tài khoản nào. Tạo tài khoản quản trị đầu tiên tại: {link}\n"

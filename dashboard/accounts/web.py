@@ -111,7 +111,7 @@ TEXT: dict[str, tuple[str, str]] = {
 
 _PAGE = """<!doctype html>
 <html lang="{{ lang }}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{{ heading }} — {{ tr('title') }}</title>
+<title>{{ heading }} — {{ tr('title') }}</title><link rel="icon" href="{{ root }}/_favicon.ico">
 <link rel="stylesheet" href="{{ root }}/assets/bootstrap.min.css"></head>
 <body class="bg-light"><nav class="navbar navbar-dark bg-danger mb-4"><div class="container">
 <a class="navbar-brand" href="{{ root }}/">{{ tr('title') }}</a>

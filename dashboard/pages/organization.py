@@ -15,7 +15,7 @@ from dashboard.web import context
 from dashboard.web.components import GRAPH_CONFIG
 from dashboard.web.i18n import lang_of, t
 from dashboard.web.ids import Id
-from dashboard.web.links import UNIT_PATH, org_ref, unit_href
+from dashboard.web.links import UNIT_PATH, org_ref, site_path, unit_href
 from dashboard.web.state import build, parse
 from dashboard.web.view import find_org, remembered, resolve
 
@@ -56,7 +56,7 @@ def _answer(snap, search: str | None):
     org = find_org(snap.orgs, state.org) if state.org else None
     if org is None:
         message = t("unit_unknown", lang, ref=state.org) if state.org else t("unit_pick", lang)
-        return (dbc.Alert([message, " ", dcc.Link(t("page_orgs", lang), href="/to-chuc" + build(state))],
+        return (dbc.Alert([message, " ", dcc.Link(t("page_orgs", lang), href=site_path("/to-chuc") + build(state))],
                           color="info"), empty, empty, empty, None, None)
     view = resolve(snap, state.with_(types=()))
     header = _header(snap.orgs, org, state, lang)

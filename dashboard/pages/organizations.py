@@ -16,7 +16,7 @@ from dashboard.web.components import GRAPH_CONFIG
 from dashboard.web.export_menu import export_menu
 from dashboard.web.i18n import lang_of, t
 from dashboard.web.ids import Id
-from dashboard.web.links import UNIT_PATH, org_ref
+from dashboard.web.links import org_ref, site_path, unit_href
 from dashboard.web.state import build, parse
 from dashboard.web.view import remembered, resolve, search_keys
 from loaders.text import fold
@@ -187,9 +187,9 @@ def _breadcrumb(view, state) -> html.Div:
         parent = row["parent_id"]
         node = int(parent) if parent == parent and parent is not None else None
     lang = lang_of(state.lang)
-    items = [dcc.Link(t("org_all", lang), href="/to-chuc" + build(state.with_(org=None)))]
+    items = [dcc.Link(t("org_all", lang), href=site_path("/to-chuc") + build(state.with_(org=None)))]
     for name, code in reversed(steps):
-        items += [html.Span(" › "), dcc.Link(name, href="/to-chuc" + build(state.with_(org=code)))]
+        items += [html.Span(" › "), dcc.Link(name, href=site_path("/to-chuc") + build(state.with_(org=code)))]
     return html.Div(items)
 
 
@@ -212,7 +212,7 @@ def open_unit(cell, search):
     ref = _ref((cell or {}).get("rowId"))
     if ref is None:
         raise PreventUpdate
-    return UNIT_PATH + build(parse(search).with_(org=ref, types=()))
+    return unit_href(parse(search), ref)
 
 
 def _ref(org_id: object) -> str | None:

@@ -40,7 +40,8 @@ def layout(**_query: str) -> html.Div:
                      dbc.Progress(id=Id.REP_PROGRESS, value=0, max=1, className="mt-3", style={"height": "1.4rem"}),
                      html.Div(id=Id.REP_STATUS, className="mt-2"),
                      html.Hr(),
-                     html.A(id=Id.REP_TEMPLATE, href="/export/template.xlsx", rel="nofollow")], md=5),
+                     html.A(id=Id.REP_TEMPLATE, href=dash.get_relative_path("/export/template.xlsx"),
+                            rel="nofollow")], md=5),
         ]),
         dcc.Store(id=Id.REP_TOKEN),
         dcc.Download(id=Id.REP_DOWNLOAD),
@@ -55,7 +56,7 @@ def translate(search):
     lang = lang_of(parse(search).lang)
     options = [{"label": c.title(lang), "value": c.id} for c in charts.CHARTS]
     return (options, t("rep_charts", lang), t("rep_format", lang), t("rep_build", lang), t("rep_cancel", lang),
-            t("rep_template", lang), "/export/template.xlsx" + (search or ""))
+            t("rep_template", lang), dash.get_relative_path("/export/template.xlsx") + (search or ""))
 
 
 @callback(Output(Id.REP_TOKEN, "data"), Input(Id.REP_BUILD, "n_clicks"), prevent_initial_call=True)

@@ -18,13 +18,14 @@ from dashboard import settings
 from dashboard.accounts import web as accounts
 from dashboard.analytics import DEFAULT_TARGETS
 from dashboard.store import db
-from dashboard.web import cache, context, org_tree, outage
+from dashboard.web import cache, context, org_tree, outage, proxy
 from dashboard.web.data import DataService
 from dashboard.web.i18n import lang_of, t
 from dashboard.web.ids import Id
+from dashboard.web.links import page_of, site_path
 from dashboard.web.sample import ensure_sample_data
 from dashboard.web.state import TARGET_KEYS, ViewState, build, parse, parse_targets
-from dashboard.web.view import default_period, find_org
+from dashboard.web.view import default_period, find_org, remembered
 from loaders.catalogue import ORG_TYPES
 
 HERE = Path(__file__).resolve().parent.parent
@@ -49,6 +50,8 @@ def create_app(engine: Engine | None = None, *, sample_data: bool = True, snapsh
     context.configure(engine, data)
     if warm:
         data.warm()  # the figures load while the server starts; the default view is prepared behind them
+    prefix = settings.url_prefix()
+    paths = {"requests_pathname_prefix": prefix + "/", "routes_pathname_prefix": "/"} if prefix else {}
     app = Dash(
         __name__,
         use_pages=True,
@@ -59,6 +62,7 @@ def create_app(engine: Engine | None = None, *, sample_data: bool = True, snapsh
         suppress_callback_exceptions=True,
         serve_locally=True,
         enable_mcp=False,  # Dash's /_mcp endpoint would answer outside the accounts layer
+        **paths,  # behind a proxy under URL_PREFIX: the browser asks for /thong-ke/…, the routes stay at /…
     )
     app.layout = shell
     from dashboard.web.api import api
@@ -72,6 +76,7 @@ def create_app(engine: Engine | None = None, *, sample_data: bool = True, snapsh
     accounts.init_app(app)  # deny by default: every request needs a session or an API token
     cache.shared.configure(app.server)  # the answers every worker shares (Redis at REDIS_URL)
     outage.install(app.server)  # the store or Redis unreachable: a clear 503, never a traceback
+    proxy.install(app.server)  # URL_PREFIX, PROXY_FIX
     return app
 
 
@@ -98,7 +103,7 @@ def shell() -> html.Div:
         dcc.Location(id=Id.URL, refresh=False),
         dcc.Location(id=Id.NAVIGATE, refresh="callback-nav"),
         dbc.Navbar(dbc.Container([
-            dbc.NavbarBrand(html.Span(id=Id.NAV + "-brand"), href="/"),
+            dbc.NavbarBrand(html.Span(id=Id.NAV + "-brand"), href=site_path("/")),
             dbc.Nav(id=Id.NAV, navbar=True),
             html.Span(id=Id.SAMPLE_BADGE),
             dbc.RadioItems(id=Id.LANG, options=[{"label": "VI", "value": "vi"}, {"label": "EN", "value": "en"}],
@@ -153,7 +158,7 @@ def sync_filters(search, period, cmp, org, types, lang):
         snap.periods, snap.facts)
     cmp_options = [{"label": t(f"cmp_{c}", language), "value": c} for c in ("previous", "same_last_year",
                                                                             "term_start")]
-    org_options = _org_options(snap.orgs)
+    org_options = list(remembered(snap, ("org-options",), lambda: _org_options(snap.orgs)))  # a copy: extended below
     org_value = state.org if find_org(snap.orgs, state.org) is not None else None
     if org_value is not None and org_value not in {o["value"] for o in org_options}:
         # a drilled-into organization without sub-organizations is not among the options: add it, or the
@@ -249,7 +254,9 @@ def translate_shell(search, pathname):
         chips.insert(0, dbc.Badge(state.org, color="secondary", className="me-1"))
     chip = [html.Span(t("filtered_by", lang) + ": ", className="small text-muted"), *chips] if chips else None
     clear_style = {} if chips else {"display": "none"}
-    links = [dbc.NavLink(t(key, lang), href=path + (search or ""), active=pathname == path) for key, path in PAGES]
+    page = page_of(pathname)
+    links = [dbc.NavLink(t(key, lang), href=site_path(path) + (search or ""), active=page == path)
+             for key, path in PAGES]
     badge = dbc.Badge(t("sample", lang), color="warning", className="ms-2 text-dark") if \
         context.snapshot().sample_only else None
     targets_label = t("targets", lang) + (" *" if state.targets else "")
