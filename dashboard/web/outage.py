@@ -34,7 +34,11 @@ h1{{font-size:1.4rem;color:#b02a37}}p{{line-height:1.5}}.en{{color:#6c757d}}</st
 
 
 def install(server: Flask) -> None:
-    """Answer the store's and Redis's connection failures, wherever they happen in a request, with a 503."""
+    """Answer the store's and Redis's connection failures, wherever they happen in a request, with a 503;
+    and finish Dash's set-up now (see ``_set_up_dash``). Call after ``accounts.init_app``."""
+    dash_app = server.extensions.get("thongke_dash")
+    if dash_app is not None:
+        _set_up_dash(dash_app)
     for error in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError, sa_exc.TimeoutError):
         server.register_error_handler(error, _store_down)
     try:
@@ -43,6 +47,15 @@ def install(server: Flask) -> None:
         return
     for error in (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
         server.register_error_handler(error, _redis_down)
+
+
+def _set_up_dash(app) -> None:  # type: ignore[no-untyped-def]
+    """Run Dash's once-per-process set-up (check the layout, register every callback) now, outside any user's
+    request. Dash runs it on a process's first request and marks it done before it starts: a first request
+    that met a database outage (the layout asks who is signed in) would leave that worker without callbacks
+    for good. Here no one is signed in, so the layout asks the store nothing."""
+    with app.server.test_request_context("/"):
+        app._setup_server()
 
 
 def _store_down(error: Exception) -> Response:
