@@ -59,15 +59,20 @@ def translate(search):
             t("rep_template", lang), dash.get_relative_path("/export/template.xlsx") + (search or ""))
 
 
-@callback(Output(Id.REP_TOKEN, "data"), Input(Id.REP_BUILD, "n_clicks"), prevent_initial_call=True)
-def hand_over_scope(n_clicks):
+@callback(Output(Id.REP_TOKEN, "data"), Output(Id.REP_STATUS, "children", allow_duplicate=True),
+          Input(Id.REP_BUILD, "n_clicks"), State(Id.URL, "search"), prevent_initial_call=True)
+def hand_over_scope(n_clicks, search):
     """In the request: the caller's scope, behind a token the background job can redeem."""
     if not n_clicks:
         raise PreventUpdate
     caller = jobs.current_caller()
     if caller is None:
         raise PreventUpdate
-    return jobs.remember(caller)
+    try:
+        return jobs.remember(caller), None
+    except Exception as error:  # the job store (Redis) is down: say so, never a traceback
+        jobs.log.warning("job store unreachable: %s", error)
+        return no_update, dbc.Alert(jobs.message("unreachable", lang_of(parse(search).lang)), color="danger")
 
 
 @callback(

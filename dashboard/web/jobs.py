@@ -13,6 +13,7 @@ sentence in Vietnamese and English (:func:`on_error`), never a spinner that turn
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -79,6 +80,8 @@ def celery_app():
         url = broker_url()
         app = Celery("thongke", broker=url, backend=url)
         app.conf.update(
+            # one queue per store: two stacks sharing a Redis database never run each other's jobs
+            task_default_queue="thongke-" + hashlib.sha256(settings.database_url().encode()).hexdigest()[:12],
             broker_connection_retry_on_startup=True,
             broker_connection_timeout=3,
             # a job asked for while Redis is down fails within seconds instead of hanging the request
