@@ -128,18 +128,18 @@ def _checked() -> tuple[Snapshot, ViewState]:
     return snap, ViewState(period=period, org=org, types=(org_type,) if org_type else ())
 
 
-def _answer(name: str, compute: Callable[[Snapshot, ViewState], dict[str, Any]]) -> dict[str, Any]:
-    """``compute``'s answer for the request, computed once for every worker (the shared cache, keyed by the
-    data version and the caller's scope) and for every format."""
+def _answer(name: str, compute: Callable[[Snapshot, ViewState], dict[str, Any]], *, shared: bool) -> dict[str, Any]:
+    """``compute``'s answer for the request, computed once for every format, and with ``shared`` once for every
+    worker (the shared cache, keyed by the data version and the caller's scope)."""
     snap, state = _checked()
     key = ("api", name, state.period, state.org, state.types)
-    return remembered(snap, key, lambda: compute(snap, state), shared=True)
+    return remembered(snap, key, lambda: compute(snap, state), shared=shared)
 
 
 @api.get("/summary")
 def summary() -> Response:
     fmt = _format()
-    answer = _answer("summary", _summary)
+    answer = _answer("summary", _summary, shared=True)
     if fmt == "csv":
         rows = [{"metric": "organizations", "value": answer["organizations"]}] + [
             {"metric": m, "value": v} for m, v in answer["totals"].items()]
@@ -171,7 +171,9 @@ def _summary(snap: Snapshot, state: ViewState) -> dict[str, Any]:
 @api.get("/organizations")
 def organizations() -> Response:
     fmt = _format()
-    answer = _answer("organizations", _organizations)
+    # not shared: the table is as large as the scope (43 MB of JSON for the whole country), and reading it
+    # back from Redis takes about as long as making it again (under a second)
+    answer = _answer("organizations", _organizations, shared=False)
     if fmt == "csv":
         return _csv(answer["organizations"], ["code", "name", "org_type", "parent", *answer["metrics"]],
                     f"organizations_{answer['period']}")
@@ -182,10 +184,16 @@ def _organizations(snap: Snapshot, state: ViewState) -> dict[str, Any]:
     view = resolve(snap, state)
     table = analytics.org_table(view.facts, view.orgs, view.period_id)
     metric_cols = [m for m in METRIC_IDS if m in table.columns]
-    rows = []
-    for _, r in table.iterrows():
-        row = {"code": _plain(r["code"]), "name": r["name"], "org_type": _plain(r["org_type"]),
-               "parent": _plain(r.get("parent_name"))}
-        row.update({m: _plain(r[m]) for m in metric_cols})
-        rows.append(row)
+    # column by column, not row by row: 52.000 organizations × 35 fields in about a second, not twelve
+    columns = {"code": _plain_list(table["code"]), "name": table["name"].tolist(),
+               "org_type": _plain_list(table["org_type"]),
+               "parent": _plain_list(table["parent_name"]) if "parent_name" in table.columns else [None] * len(table)}
+    columns.update({m: _plain_list(table[m]) for m in metric_cols})
+    names = list(columns)
+    rows = [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
     return {"period": view.period_code, "metrics": metric_cols, "organizations": rows}
+
+
+def _plain_list(column: pd.Series) -> list:
+    """A column as plain Python values (missing ones None), as ``_plain`` makes them one by one."""
+    return [_plain(v) for v in column.tolist()]
