@@ -45,8 +45,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOGIN_RATE_LIMIT", "10 per minute", "sign-in attempts allowed per address (Flask-Limiter syntax)"),
     Setting("LOGIN_MAX_FAILURES", "5", "wrong passwords in a row before an account is locked"),
     Setting("LOGIN_LOCK_MINUTES", "15", "minutes an account stays locked after LOGIN_MAX_FAILURES"),
-    Setting("REDIS_URL", "", "Redis URL (redis://host:6379/0) where the sign-in rate limit is counted, shared by "
-                             "every worker; empty means each process counts for itself"),
+    Setting("REDIS_URL", "", "Redis URL (redis://host:6379/0) shared by every worker: the sign-in rate limit and "
+                             "the cache of computed views (CACHE_SECONDS); empty means each process counts and "
+                             "caches for itself"),
     Setting("CACHE_SECONDS", "3600", "seconds a view computed by one worker stays in the cache shared by every "
                                      "worker (Redis, REDIS_URL); 0 turns the shared cache off"),
     Setting("URL_PREFIX", "", "the path the site is served under behind a reverse proxy, e.g. /thong-ke; empty "
