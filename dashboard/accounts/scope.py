@@ -57,12 +57,3 @@ def completeness_roots(root_id: int | None, scope: frozenset[int] | None) -> lis
     if root_id is not None:
         return [root_id]
     return [None] if scope is None else sorted(scope)
-
-
-def completeness(conn: Connection, period_code: str, roots: list[int | None]) -> queries.Completeness:
-    parts = [queries.completeness(conn, period_code, root) for root in roots]
-    if len(parts) == 1:
-        return parts[0]
-    return queries.Completeness(period=period_code, expected=[o for p in parts for o in p.expected],
-                                reported=[o for p in parts for o in p.reported],
-                                missing=[o for p in parts for o in p.missing])
