@@ -100,7 +100,7 @@ def prepare_store() -> str | None:
         key = secret_key()  # made now if missing, so every worker reads the same one
     finally:
         engine.dispose()
-    return None if users else f"/thiet-lap?token={setup_token(key)}"
+    return None if users else f"{settings.url_prefix()}/thiet-lap?token={setup_token(key)}"
 
 
 def commands(host: str, port: int) -> dict[str, list[str]]:
@@ -139,10 +139,10 @@ def run(say: Callable[[str, str], None], fail: Callable[[str, str], None], host:
                                           preexec_fn=_child_setup)
     say(f"Đang chạy: gunicorn ({settings.get('WEB_WORKERS')} tiến trình web, pid {children['gunicorn'].pid}), "
         f"Celery ({settings.get('JOB_WORKERS')} tiến trình chạy nền, pid {children['celery'].pid}).\n"
-        f"Mở trình duyệt tại http://{host}:{port}/",
+        f"Mở trình duyệt tại http://{host}:{port}{settings.url_prefix()}/",
         f"Running: gunicorn ({settings.get('WEB_WORKERS')} web workers, pid {children['gunicorn'].pid}), "
         f"Celery ({settings.get('JOB_WORKERS')} job workers, pid {children['celery'].pid}).\n"
-        f"Open http://{host}:{port}/ in a browser")
+        f"Open http://{host}:{port}{settings.url_prefix()}/ in a browser")
     if link:
         say(f"Chưa có tài khoản nào. Tạo tài khoản quản trị đầu tiên tại: http://{host}:{port}{link}\n"
             "(hoặc: python app.py users add TÊN --role admin)",
