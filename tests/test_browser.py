@@ -43,8 +43,10 @@ Q3 = [[1, "A", "Đảng bộ Sở Tài chính", "CQHC", 104, 41, 1], [2, "B", "�
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # The child process: the app on the store given as argv[1], served until its standard input closes.
+# (os.read, not sys.stdin.read: a background job forked while this thread holds sys.stdin's lock would hang
+# closing its copy of sys.stdin)
 SERVE = """
-import sys, threading
+import os, sys, threading
 from werkzeug.serving import make_server
 from dashboard.store import db
 from dashboard.web.app import create_app
@@ -53,7 +55,8 @@ app = create_app(db.make_engine(sys.argv[1]), sample_data=False)
 server = make_server("127.0.0.1", 0, app.server, threaded=True)
 threading.Thread(target=server.serve_forever, daemon=True).start()
 print(server.server_port, flush=True)
-sys.stdin.read()
+while os.read(0, 4096):
+    pass
 server.shutdown()
 """
 
