@@ -33,14 +33,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BROWSER_PATH", "/usr/bin/chromium", "the Chromium that kaleido drives to draw chart images"),
     Setting("EXPORT_SOURCE", "", "the source named under exported charts and tables; empty means "
                                  "\"Ban Tổ chức\" and the top organization's name"),
-    Setting("EXPORT_CACHE_DIR", "", "folder of the report page's background jobs (diskcache); empty means "
-                                    "data/cache next to DATABASE_PATH"),
-    Setting("CELERY_BROKER_URL", "", "Redis URL (redis://host:6379/0): report jobs run on Celery workers "
-                                     "instead of local processes"),
+    Setting("EXPORT_CACHE_DIR", "", "folder of the background jobs (report packs, the Data page's check and "
+                                    "import) run as local processes (diskcache); empty means data/cache next to "
+                                    "DATABASE_PATH"),
+    Setting("CELERY_BROKER_URL", "", "Redis URL (redis://host:6379/0): background jobs (imports, report packs) "
+                                     "run on Celery workers instead of local processes; `python app.py stack` "
+                                     "sets it to REDIS_URL when empty"),
     Setting("SECRET_KEY", "", "signs session cookies; empty means a random key generated on first start and kept "
                               "in the file `secret_key` next to DATABASE_PATH"),
     Setting("COOKIE_SECURE", "auto", "send session cookies over HTTPS only: true, false, or auto (true except "
-                                     "for `python app.py serve` on 127.0.0.1 / localhost)"),
+                                     "for `python app.py serve` or `stack` on 127.0.0.1 / localhost)"),
     Setting("SESSION_HOURS", "12", "hours a sign-in lasts"),
     Setting("LOGIN_RATE_LIMIT", "10 per minute", "sign-in attempts allowed per address (Flask-Limiter syntax)"),
     Setting("LOGIN_MAX_FAILURES", "5", "wrong passwords in a row before an account is locked"),
