@@ -237,15 +237,10 @@ def test_stk002_an_import_runs_on_the_celery_worker_and_every_web_worker_sees_it
 
 def test_stk003_a_report_pack_is_made_on_the_celery_worker(stack, admin, deps):
     send = data_page.http_sender(admin, stack.base)
-    status, handed = data_page.call(send, deps, "rep-token", [{"id": "rep-build", "property": "n_clicks", "value": 1}],
-                                    data_page.url("?period=2024-Q2"))
+    status, handed = build_token(send, deps, "?period=2024-Q2")
     token = handed["rep-token"]["data"]
     assert status == 200 and token
-    body = data_page.body_of(data_page.dep_for(deps, "rep-download", "rep-token.data"),
-                             [{"id": "rep-token", "property": "data", "value": token}],
-                             [*data_page.url("?period=2024-Q2"),
-                              {"id": "rep-charts", "property": "value", "value": ["overview-trend"]},
-                              {"id": "rep-format", "property": "value", "value": "docx"}])
+    body = pack_body(deps, token, "?period=2024-Q2")
     job = data_page.Job(send, body)
     out = job.wait(timeout=240)
     download = out["rep-download"]["data"]
@@ -365,25 +360,36 @@ def test_stk005_a_celery_worker_killed_mid_import_leaves_nothing_and_the_import_
     assert batches == before[0] + 1 and fact_rows == before[1] + made["organizations"] and orgs > before[2] + 3000
 
 
+def pack_body(deps: list[dict], token: str, search: str) -> dict:
+    """The report pack's background callback for a token from the build button."""
+    return data_page.body_of(data_page.dep_for(deps, "rep-download", "rep-token.data"),
+                             [{"id": "rep-token", "property": "data", "value": token}],
+                             [*data_page.url(search),
+                              {"id": "rep-charts", "property": "value", "value": ["overview-trend"]},
+                              {"id": "rep-format", "property": "value", "value": "docx"}])
+
+
+def build_token(send, deps: list[dict], search: str) -> tuple[int, dict | None]:
+    return data_page.call(send, deps, "rep-token", [{"id": "rep-build", "property": "n_clicks", "value": 1}],
+                          data_page.url(search))
+
+
 def test_stk006_redis_stopped_background_jobs_answer_with_a_clear_message(private):
     http = auth.login_session(private.base, "admin")
     deps = http.get(private.base + "/_dash-dependencies", timeout=30).json()
     send = data_page.http_sender(http, private.base)
-    # a report pack asked for while Redis answers, its job started after Redis stopped
-    status, handed = data_page.call(send, deps, "rep-token", [{"id": "rep-build", "property": "n_clicks", "value": 1}],
-                                    data_page.url("?period=2024-Q1&lang=en"))
-    token = handed["rep-token"]["data"]
+    search = "?period=2024-Q1&lang=en"
+    # two report packs asked for while Redis answers: one running when Redis stops, one started after
+    tokens = [build_token(send, deps, search)[1]["rep-token"]["data"] for _ in range(2)]
+    running = data_page.Job(send, pack_body(deps, tokens[0], search))
+    assert running.status == 200 and "cacheKey" in running.first
     private.redis_server.kill()  # type: ignore[attr-defined]
     private.redis_server.wait()  # type: ignore[attr-defined]
-    started = time.monotonic()
-    body = data_page.body_of(data_page.dep_for(deps, "rep-download", "rep-token.data"),
-                             [{"id": "rep-token", "property": "data", "value": token}],
-                             [*data_page.url("?period=2024-Q1&lang=en"),
-                              {"id": "rep-charts", "property": "value", "value": ["overview-trend"]},
-                              {"id": "rep-format", "property": "value", "value": "docx"}])
-    out = data_page.Job(send, body).wait(timeout=60)
-    assert time.monotonic() - started < 30
-    assert jobs.MESSAGES["unreachable"][1] in text_of(out), text_of(out)
+    for job in (running, None):
+        started = time.monotonic()
+        out = (job or data_page.Job(send, pack_body(deps, tokens[1], search))).wait(timeout=60)
+        assert time.monotonic() - started < 30  # an answer, not a request or a spinner that hangs
+        assert jobs.MESSAGES["unreachable"][1] in text_of(out), text_of(out)
     # the Data page: the upload cannot be handed over, and says so at once, in Vietnamese by default
     started = time.monotonic()
     checked = data_page.check(send, deps, report("BÁO CÁO QUÝ II NĂM 2024", Q2), "q2.xlsx")
@@ -391,9 +397,19 @@ def test_stk006_redis_stopped_background_jobs_answer_with_a_clear_message(privat
     assert jobs.MESSAGES["unreachable"][0] in text_of(checked), text_of(checked)
     assert checked["data-confirm"]["disabled"] is True
     # the report page's button, likewise
-    status, handed = data_page.call(send, deps, "rep-token", [{"id": "rep-build", "property": "n_clicks", "value": 1}],
-                                    data_page.url("?period=2024-Q1"))
+    status, handed = build_token(send, deps, "?period=2024-Q1")
     assert status == 200 and jobs.MESSAGES["unreachable"][0] in text_of(handed)
     # and the dashboard itself still answers (from the store)
     assert requests.get(private.base + "/healthz", timeout=10).json()["redis"] == "error"
     assert summary(http, private.base, "2024-Q1")["totals"]["members_total"] == 150
+
+
+def test_stk007_when_gunicorn_dies_the_stack_stops_celery_and_exits_1(private):
+    master = min(private.processes("gunicorn"), key=lambda p: p.create_time())
+    master.send_signal(signal.SIGKILL)
+    assert private.proc.wait(timeout=90) == 1
+    assert "gunicorn đã dừng" in private.output() and "gunicorn ended" in private.output()
+    deadline = time.monotonic() + 10
+    while leftovers(private.port) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert leftovers(private.port) == []

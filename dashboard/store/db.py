@@ -22,7 +22,9 @@ from sqlalchemy.engine import make_url
 from dashboard import settings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-_IMPORT_LOCK_KEY = 7_841_105  # any fixed number: the PostgreSQL advisory lock for imports
+# any fixed number: the PostgreSQL advisory lock for imports, paired with the store's schema (advisory locks
+# are database-wide: two stores in two schemas of one database must not wait for each other)
+_IMPORT_LOCK_KEY = 7_841_105
 
 
 class StoreBusy(Exception):
@@ -78,7 +80,8 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             if not is_sqlite(conn):
                 timeout = settings.get_int("IMPORT_LOCK_TIMEOUT")
                 conn.execute(text(f"SET LOCAL lock_timeout = '{timeout}s'"))
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _IMPORT_LOCK_KEY})
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k, hashtext(current_schema()))"),
+                             {"k": _IMPORT_LOCK_KEY})
             yield conn
     except exc.OperationalError as error:
         if _is_busy(error):
