@@ -274,17 +274,6 @@ def recall(token: object) -> tuple[Caller, dict[str, Any]] | None:
     return caller, value["details"]
 
 
-def remember_scope(scope: frozenset[int] | None) -> str:
-    """A token standing for a scope alone (the report pack needs no more)."""
-    return remember(Caller(id=None, name="-", role="viewer", scope=scope))
-
-
-def recall_scope(token: str | None) -> tuple[bool, frozenset[int] | None]:
-    """(found, scope) for a token from :func:`remember_scope` or :func:`remember`."""
-    found = recall(token)
-    return (False, None) if found is None else (True, found[0].scope)
-
-
 # --- uploaded files, kept for the jobs that read them ----------------------------------------------
 def put_file(owner: int, data: bytes) -> str:
     """Keep an upload for its owner's jobs (an hour); returns its key (32 hex digits)."""
