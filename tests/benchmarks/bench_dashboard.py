@@ -20,6 +20,7 @@ import argparse
 import contextlib
 import datetime as dt
 import json
+import math
 import random
 import shutil
 import statistics
@@ -238,8 +239,9 @@ def time_callback(client, dep: dict, searches: list[str], runs: int) -> dict:
 
 
 def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile: the smallest value with at least ``q`` of the values at or below it."""
     ordered = sorted(values)
-    return ordered[int(q * (len(ordered) - 1))] if ordered else float("nan")
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)] if ordered else float("nan")
 
 
 def time_pages(client, searches: list[str], runs: int) -> list[tuple[str, dict]]:

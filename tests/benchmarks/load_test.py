@@ -18,7 +18,9 @@ organization or the type filter, open the Tổ chức table (its rows asked for 
 
 Meanwhile, from a fifth of the time on: one national-size import (``python app.py import`` of the national
 workbook on the same store, in its own process; rolled back after the run), and ``--exports`` report packs
-(10 charts, DOCX) downloaded from /export/report.docx, staggered, by an administrator.
+(10 charts, DOCX), staggered, by an administrator: through the Báo cáo page as the browser makes them (its
+background callback runs on the Celery worker; polled each second) or, with ``--exports-via route``,
+downloaded from /export/report.docx (made on a web worker).
 
 Reported: requests and errors (any non-2xx answer, a timeout or a Dash error counts), dashboard callbacks' p50,
 p95 and max overall and during the import and the exports separately, throughput, and the CPU used by the load
@@ -34,6 +36,7 @@ import functools
 import json
 import os
 import random
+import re
 import signal
 import socket
 import statistics
@@ -98,7 +101,7 @@ def timed(log: Log, kind: str, what: str, call) -> requests.Response | None:
         return None
     end = time.perf_counter()
     ok = 200 <= response.status_code < 300
-    detail = "" if ok else f"HTTP {response.status_code}: {response.text[:200]}"
+    detail = "" if ok else f"HTTP {response.status_code} {response.url}: {response.text[:200]}"
     if ok and kind == "dashboard" and response.status_code == 200:
         try:
             body = response.json()
@@ -113,11 +116,12 @@ def timed(log: Log, kind: str, what: str, call) -> requests.Response | None:
 # --- the officials ------------------------------------------------------------------------------------------
 class Official(threading.Thread):
     def __init__(self, n: int, base: str, name: str, province: str | None, deps: dict[str, list[dict]],
-                 codes: list[str], log: Log, stop_at: float, seed: int) -> None:
+                 codes: list[str], log: Log, stop_at: float, seed: int, national: bool) -> None:
         super().__init__(name=f"official-{n}", daemon=True)
         self.base, self.user, self.province, self.deps, self.codes = base, name, province, deps, codes
         self.log, self.stop_at, self.rng = log, stop_at, random.Random(seed)
         self.search = f"?period={codes[-1]}"
+        self.national = national  # the store has the generated provinces T02…T35
         self.page = "overview"
 
     def run(self) -> None:
@@ -156,7 +160,7 @@ class Official(threading.Thread):
         period = self.rng.choice(self.codes[-8:])
         kind = self.rng.choice(("period", "period", "org", "types", "cmp"))
         parts = [f"period={period}"]
-        if kind == "org":
+        if kind == "org" and (self.province or self.national):
             parts.append(f"org={self.province or 'T' + str(self.rng.randint(2, 35)).zfill(2)}")
         elif kind == "types":
             parts.append(f"types={self.rng.choice(('admin_agency', 'public_service_unit', 'army'))}")
@@ -181,9 +185,9 @@ class Official(threading.Thread):
         if self.rng.random() < 0.5:
             url = f"{self.base}/api/v1/summary?period={period}"
             what = "summary"
-        else:
-            org = self.province or f"T{self.rng.randint(2, 35):02d}"
-            url = f"{self.base}/api/v1/organizations?format=csv&period={period}&org={org}"
+        else:  # a province's organizations (the whole country's is 52.000 rows: a report, not a screen)
+            org = self.province or (f"T{self.rng.randint(2, 35):02d}" if self.national else "")
+            url = f"{self.base}/api/v1/organizations?format=csv&period={period}" + (f"&org={org}" if org else "")
             what = "organizations.csv"
         timed(self.log, "api", what, lambda: self.http.get(url, timeout=TIMEOUT))
 
@@ -192,9 +196,11 @@ class Official(threading.Thread):
 def run_import(env: dict[str, str], book: Path, log: Log, delay: float, out: dict) -> None:
     time.sleep(delay)
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "app.py", "import", str(book), "--create-orgs", "--accept-warnings",
-                             "--json"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    output = bd.CACHE / "load_import.json"
+    with open(output, "wb") as sink:  # a file, not a pipe: nobody reads a pipe while the import runs
+        proc = subprocess.Popen([sys.executable, "app.py", "import", str(book), "--create-orgs",
+                                 "--accept-warnings", "--json"], cwd=ROOT, env=env, stdout=sink,
+                                stderr=subprocess.STDOUT)
     try:
         cpu = psutil.Process(proc.pid)
         times = cpu.cpu_times()
@@ -204,25 +210,93 @@ def run_import(env: dict[str, str], book: Path, log: Log, delay: float, out: dic
             time.sleep(0.2)
     except psutil.Error:
         times = None
-    stdout, stderr = proc.communicate()
+    proc.wait()
     end = time.perf_counter()
     log.windows["import"].append((start, end))
     ok = proc.returncode == 0
+    stdout = output.read_text(encoding="utf-8", errors="replace")
     out.update(seconds=end - start, ok=ok, cpu=(times.user + times.system) if times else float("nan"),
-               detail="" if ok else (stderr or stdout)[-500:])
+               detail="" if ok else stdout[-500:])
     with contextlib.suppress(ValueError, IndexError, KeyError, TypeError):
         out["batch_id"] = json.loads(stdout)[0]["batch_id"]
 
 
-def run_exports(base: str, admin: str, search: str, log: Log, starts: list[float], t0: float) -> None:
+_END_ID = re.compile(r'"end_id":\s*"([^"]+)"')
+
+
+def pack_through_page(http: requests.Session, base: str, deps: list[dict], search: str, log: Log) -> None:
+    """A report pack as the Báo cáo page makes it: the button's callback hands over a token, the background
+    callback (a Celery job) is started, then polled each second as the browser does until the file arrives."""
+    page = http.get(f"{base}/bao-cao{search}", timeout=TIMEOUT)
+    match = _END_ID.search(page.text)
+    if page.status_code != 200 or match is None:
+        log.add(Record("export", "report page", 0, 0, False, f"HTTP {page.status_code}, end_id {bool(match)}"))
+        return
+    end_id = match.group(1)
+    hand_over = next(d for d in deps if d["inputs"][0] == {"id": "rep-build", "property": "n_clicks"})
+    make = next(d for d in deps if d["inputs"][0] == {"id": "rep-token", "property": "data"})
+    url = f"{base}/_dash-update-component?endId={requests.utils.quote(end_id)}"
+    start = time.perf_counter()
+    response = http.post(url, json=_body(hand_over, search, {"rep-build.n_clicks": 1}), timeout=TIMEOUT)
+    token = (response.json().get("response", {}).get("rep-token", {}).get("data")
+             if response.status_code == 200 else None)
+    if not token:
+        log.add(Record("export", "report token", start, time.perf_counter(), False,
+                       f"HTTP {response.status_code}: {response.text[:200]}"))
+        return
+    values = {"rep-token.data": token, "rep-charts.value": list(PACK), "rep-format.value": "docx"}
+    body = _body(make, search, values)
+    job = http.post(url, json=body, timeout=TIMEOUT).json()
+    if "cacheKey" not in job:
+        log.add(Record("export", "report job", start, time.perf_counter(), False, str(job)[:200]))
+        return
+    poll = (f"{url}&cacheKey={requests.utils.quote(job['cacheKey'])}&job={requests.utils.quote(job['job'])}")
+    for item in body["inputs"] + body["state"]:
+        item["value"] = None  # the renderer sends no values while it polls
+    while time.perf_counter() - start < 600:
+        time.sleep(1)
+        answer = http.post(poll, json=body, timeout=TIMEOUT)
+        if answer.status_code != 200:
+            log.add(Record("export", "report pack", start, time.perf_counter(), False,
+                           f"HTTP {answer.status_code}: {answer.text[:200]}"))
+            return
+        done = answer.json().get("response", {}).get("rep-download", {}).get("data")
+        if done:
+            ok = bool(done.get("content")) and done.get("filename", "").endswith(".docx")
+            log.add(Record("export", "report pack (background)", start, time.perf_counter(), ok,
+                           "" if ok else str(done)[:200]))
+            return
+    log.add(Record("export", "report pack", start, time.perf_counter(), False, "no file after 600 s"))
+
+
+def _body(dep: dict, search: str, values: dict) -> dict:
+    """A callback's request body with the URL's search and the given "id.property" values."""
+    def item(x: dict) -> dict:
+        key = f"{x['id']}.{x['property']}"
+        return {"id": x["id"], "property": x["property"],
+                "value": search if x == bd.URL_INPUT else values.get(key)}
+
+    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1].split("@")[0]}
+               for o in dep["output"].strip(".").split("...")]
+    return {"output": dep["output"], "outputs": outputs if dep["output"].startswith("..") else outputs[0],
+            "inputs": [item(x) for x in dep["inputs"]], "state": [item(x) for x in dep.get("state", [])],
+            "changedPropIds": [f"{dep['inputs'][0]['id']}.{dep['inputs'][0]['property']}"]}
+
+
+def run_exports(base: str, admin: str, search: str, log: Log, starts: list[float], t0: float,
+                through_page: bool) -> None:
     http = login_session(base, admin)
+    deps = bd.callback_map(http, base)
     query = f"{search}&charts={','.join(PACK)}"
     threads = []
 
     def one(at: float) -> None:
         time.sleep(max(0.0, t0 + at - time.perf_counter()))
         start = time.perf_counter()
-        timed(log, "export", "report.docx", lambda: http.get(f"{base}/export/report.docx{query}", timeout=300))
+        if through_page:
+            pack_through_page(http, base, deps, search, log)
+        else:
+            timed(log, "export", "report.docx", lambda: http.get(f"{base}/export/report.docx{query}", timeout=300))
         with log.lock:
             log.windows["export"].append((start, time.perf_counter()))
 
@@ -388,6 +462,8 @@ def main() -> int:
     parser.add_argument("--database-url", default=os.environ.get("TEST_DATABASE_URL") or DEFAULT_PG)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
     parser.add_argument("--exports", type=int, default=4, help="report packs made during the run")
+    parser.add_argument("--exports-via", choices=("page", "route"), default="page",
+                        help="page: the Báo cáo page's background callback (a Celery job); route: /export/report.docx")
     parser.add_argument("--no-import", action="store_true")
     parser.add_argument("--stack", choices=("auto", "app", "manual"), default="auto")
     args = parser.parse_args()
@@ -426,7 +502,7 @@ def main() -> int:
         cpu_stack0, cpu_me0, cpu_all0 = cpu_seconds(stack_procs), psutil.Process().cpu_times(), psutil.cpu_times()
         t0 = time.perf_counter()
         stop_at = t0 + args.seconds
-        users = [Official(i, base, name, province, deps, codes, log, stop_at, seed=i)
+        users = [Official(i, base, name, province, deps, codes, log, stop_at, seed=i, national=args.scale != "bloc")
                  for i, (name, province) in enumerate(officials)]
         for user in users:  # arrivals spread over the first five seconds
             user.start()
@@ -439,7 +515,8 @@ def main() -> int:
         if args.exports:
             starts = [args.seconds * (0.25 + 0.5 * i / max(1, args.exports - 1)) for i in range(args.exports)]
             side.append(threading.Thread(target=run_exports, args=(base, admin, f"?period={codes[-1]}", log,
-                                                                   starts, t0), daemon=True))
+                                                                   starts, t0, args.exports_via == "page"),
+                                         daemon=True))
         for thread in side:
             thread.start()
         for user in users:
@@ -487,7 +564,8 @@ def main() -> int:
             print(f"  batch {imp['batch_id']} rolled back after the run (the store is ready for the next one)")
     exports = [r for r in records if r.kind == "export"]
     if exports:
-        print(f"report packs (10 charts, DOCX, /export/report.docx): "
+        how = "the Báo cáo page's background callback" if args.exports_via == "page" else "/export/report.docx"
+        print(f"report packs (10 charts, DOCX, {how}): "
               f"{', '.join(vn(r.end - r.start, 1) for r in exports)} s")
     print(f"CPU (cores busy on average over the run): load generator {vn(me_cpu / result['wall'], 2)}, the stack "
           f"{vn(stack_cpu / result['wall'], 2)}, the import {vn(imp.get('cpu', 0) / result['wall'], 2) if imp else '—'}"
