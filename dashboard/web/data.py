@@ -12,6 +12,7 @@ are cached per (data version, scope). Pages, the API and exports get theirs thro
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -92,6 +93,7 @@ class DataService:
         self._scoped: OrderedDict[tuple[int, frozenset[int]], Snapshot] = OrderedDict()
         self.last_refresh: str = ""  # "full", "delta", "disk" or "orgs": how the last snapshot was made
         self.warmers: list = []  # functions of a new snapshot, run in a background thread (see warm())
+        self._background: list[threading.Thread] = []  # started behind new snapshots (see settle())
 
     def version(self) -> int:
         with self.engine.connect() as conn:
@@ -129,11 +131,27 @@ class DataService:
             self._snapshot = snap
             self._scoped.clear()
             self.last_refresh = how
-        if how in ("full", "delta"):
-            self._to_disk(snap)
-        if self.warmers:
-            threading.Thread(target=self._warm, args=(snap,), name="snapshot-warm", daemon=True).start()
+        # behind the answer, not in its way: the first pages' figures, then the copy on disk (writing a national
+        # copy takes over a second, and only the next start needs it)
+        write = how in ("full", "delta")
+        if self.warmers or write:
+            worker = threading.Thread(target=self._after_new, args=(snap, write), name="snapshot-warm", daemon=True)
+            with self._lock:
+                self._background.append(worker)
+            worker.start()
         return snap
+
+    def settle(self, timeout: float | None = None) -> None:
+        """Wait for the work started behind the current snapshot (warming, the copy on disk)."""
+        with self._lock:
+            pending, self._background = self._background, []
+        for worker in pending:
+            worker.join(timeout)
+
+    def _after_new(self, snap: Snapshot, write: bool) -> None:
+        self._warm(snap)
+        if write and self._snapshot is snap:  # a newer snapshot writes its own copy
+            self._to_disk(snap)
 
     def warm(self) -> None:
         """Load the snapshot now (at start) and prepare what the first pages will ask for, in the background."""
@@ -186,10 +204,13 @@ class DataService:
             for raw in conn.execute(select(import_batches.c.periods).where(import_batches.c.id.in_(gone))).scalars():
                 codes |= set(json.loads(raw or "[]"))
             gone_periods = {int(i) for i in periods.loc[periods["code"].isin(codes), "id"]} if codes else set()
-        touched = pd.DataFrame(conn.execute(
-            select(facts_table.c.org_id, facts_table.c.period_id).where(
-                facts_table.c.batch_id.in_(committed)).distinct()).all() if committed else [],
-            columns=["org_id", "period_id"])
+        rows: list = []
+        if committed:
+            result = conn.execute(select(facts_table.c.org_id, facts_table.c.period_id).where(
+                facts_table.c.batch_id.in_(committed)).distinct())
+            rows = result.cursor.fetchall() if result.cursor is not None else []  # plain tuples, not Row objects
+        pairs = np.array(rows, dtype=np.int64).reshape(-1, 2)
+        touched = pd.DataFrame({"org_id": pairs[:, 0], "period_id": pairs[:, 1]})
         touched = touched[~touched["period_id"].isin(gone_periods)]
         in_gone = old["period_id"].isin(gone_periods).to_numpy()
         if len(touched) + int(in_gone.sum()) > max(1_000, len(old) // 3):
@@ -241,6 +262,11 @@ class DataService:
             return
         try:
             path.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+                meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+                if meta.get("format") == CACHE_FORMAT and meta.get("metrics") == list(METRIC_IDS) and \
+                        meta.get("batches") == {str(k): v for k, v in snap.batches.items()}:
+                    return  # another worker has already kept these figures
             tag = f"{snap.version}-{os.getpid()}-{secrets.token_hex(4)}"
             keys, values = _matrix_from_frame(snap.facts)
             for name, array in (("keys", keys), ("values", values)):
@@ -280,7 +306,7 @@ def _splice(old: pd.DataFrame, touched: pd.DataFrame, fresh: pd.DataFrame) -> pd
     gone = index.isin(pd.MultiIndex.from_arrays([touched["org_id"].astype("int64"),
                                                  touched["period_id"].astype("int64")]))
     joined = pd.concat([old.loc[~gone], fresh], ignore_index=True) if len(fresh) else old.loc[~gone]
-    return joined.sort_values(["org_id", "period_id"], kind="stable").reset_index(drop=True)
+    return joined.sort_values(["period_id", "org_id"], kind="stable").reset_index(drop=True)  # period order
 
 
 def _matrix_from_frame(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
