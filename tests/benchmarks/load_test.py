@@ -91,7 +91,7 @@ class Log:
             self.records.append(record)
 
 
-def timed(log: Log, kind: str, what: str, call) -> requests.Response | None:
+def timed(log: Log, kind: str, what: str, call, who: str = "") -> requests.Response | None:
     """Run one request, record its time and whether it succeeded (2xx, and no Dash error in a callback)."""
     start = time.perf_counter()
     try:
@@ -101,7 +101,7 @@ def timed(log: Log, kind: str, what: str, call) -> requests.Response | None:
         return None
     end = time.perf_counter()
     ok = 200 <= response.status_code < 300
-    detail = "" if ok else f"HTTP {response.status_code} {response.url}: {response.text[:200]}"
+    detail = "" if ok else f"{who} HTTP {response.status_code} {response.url}: {response.text[:200]}"
     if ok and kind == "dashboard" and response.status_code == 200:
         try:
             body = response.json()
@@ -145,7 +145,8 @@ class Official(threading.Thread):
 
     def post(self, name: str, extra: dict | None = None) -> None:
         for dep in self.deps[name]:
-            timed(self.log, "dashboard", name, lambda dep=dep: bd.post(self.http, dep, self.search, self.base, extra))
+            timed(self.log, "dashboard", name, lambda dep=dep: bd.post(self.http, dep, self.search, self.base, extra),
+                  self.user)
 
     def open_page(self, page: str) -> None:
         """What the browser posts when a page opens: the shared filters, then the page's callbacks."""
@@ -189,7 +190,7 @@ class Official(threading.Thread):
             org = self.province or (f"T{self.rng.randint(2, 35):02d}" if self.national else "")
             url = f"{self.base}/api/v1/organizations?format=csv&period={period}" + (f"&org={org}" if org else "")
             what = "organizations.csv"
-        timed(self.log, "api", what, lambda: self.http.get(url, timeout=TIMEOUT))
+        timed(self.log, "api", what, lambda: self.http.get(url, timeout=TIMEOUT), self.user)
 
 
 # --- the import and the exports -----------------------------------------------------------------------------
@@ -399,6 +400,19 @@ def wait_ready(base: str, procs: list[subprocess.Popen], limit: float = 300) -> 
     raise SystemExit(f"the stack was not ready after {limit} s")
 
 
+def warm_up(http: requests.Session, base: str, dep: dict, search: str, limit: float = 300) -> float:
+    """Until the overview's callback answers in under a second ten times in a row (gunicorn hands requests to
+    whichever worker is free, so each worker has loaded its figures by then): the seconds it took."""
+    t0, fast = time.perf_counter(), 0
+    while fast < 10:
+        if time.perf_counter() - t0 > limit:
+            raise SystemExit(f"the dashboard was not answering quickly after {limit} s")
+        t = time.perf_counter()
+        response = bd.post(http, dep, search, base)
+        fast = fast + 1 if response.status_code == 200 and time.perf_counter() - t < 1 else 0
+    return time.perf_counter() - t0
+
+
 # --- the store ----------------------------------------------------------------------------------------------
 def prepare_store(scale: str, database_url: str, users: int) -> tuple[str, list[tuple[str, str | None]], str]:
     """The store's URL, the officials (name, province or None) and the administrator's name."""
@@ -500,7 +514,9 @@ def main() -> int:
         deps = {name: [named[name]] for name in (*PAGE_NAMES, "organizations table", "filters") if name in named}
         deps["rows"] = [d for d in deps_all if d["output"] == "org-grid.getRowsResponse"]
         codes = [c for c in bd.period_codes(probe, base) if "Q" in c] or bd.period_codes(probe, base)
-        print(f"stack ready (/healthz) {vn(ready, 1)} s after starting", flush=True)
+        warm = warm_up(probe, base, deps["overview"][0], f"?period={codes[-1]}")
+        print(f"stack ready (/healthz) {vn(ready, 1)} s after starting; every web worker serving the dashboard "
+              f"{vn(warm, 1)} s later (the officials arrive then)", flush=True)
 
         stack_procs = tree(procs)
         cpu_stack0, cpu_me0, cpu_all0 = cpu_seconds(stack_procs), psutil.Process().cpu_times(), psutil.cpu_times()
