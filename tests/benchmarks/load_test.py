@@ -452,6 +452,8 @@ def prepare_store(scale: str, database_url: str, users: int) -> tuple[str, list[
         print(f"store made in {time.perf_counter() - t0:.0f} s")
     with engine.connect() as conn:
         codes = set(conn.execute(select(organizations.c.code)).scalars())
+        top = conn.execute(select(organizations.c.code).where(organizations.c.parent_id.is_(None))
+                           .order_by(organizations.c.id).limit(1)).scalar_one()
     officials = []
     for i in range(users):
         province = None if scale == "bloc" or i % NATIONAL_USERS == 0 else f"T{2 + i % 34:02d}"
@@ -459,7 +461,8 @@ def prepare_store(scale: str, database_url: str, users: int) -> tuple[str, list[
             province = None
         name = f"can_bo_{i + 1:02d}" + (f"_{province}" if province else "")
         with contextlib.suppress(Exception):  # made by an earlier run
-            create_user(engine, name, role="viewer", scope=[province] if province else None)
+            # a viewer sees only its scope: the top organization for those who see everything
+            create_user(engine, name, role="viewer", scope=[province or top])
         officials.append((name, province))
     with contextlib.suppress(Exception):
         create_user(engine, "quan_tri", role="admin")
