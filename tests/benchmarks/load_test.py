@@ -10,11 +10,12 @@ and Redis (``--redis-url``, default db 15, emptied first), on a free loopback po
 starts the same gunicorn and Celery commands by hand instead. The store is written directly at the scale
 (bench_dashboard.national_store; bloc: the sample workbooks) and kept for the next run.
 
-Each official has an account of its own (a fifth see the whole country, the others one province each), signs
+Each official has an account of its own (a fifth see everything, the others one region each: a province at
+national scale, a commune committee at province scale, an organization's subtree at bloc scale), signs
 in, then loops until the time is up, waiting 1–3 s (random) between actions: open a page (the shared filters'
 callback and the page's own, posted to /_dash-update-component as the browser does), change the period, the
 organization or the type filter, open the Tổ chức table (its rows asked for as the grid does), call
-/api/v1/summary or /api/v1/organizations?format=csv (the official's province).
+/api/v1/summary or /api/v1/organizations?format=csv (the official's region).
 
 Meanwhile, from a fifth of the time on: one national-size import (``python app.py import`` of the national
 workbook on the same store, in its own process; the next run starts from a store made afresh), and
@@ -116,12 +117,12 @@ def timed(log: Log, kind: str, what: str, call, who: str = "") -> requests.Respo
 # --- the officials ------------------------------------------------------------------------------------------
 class Official(threading.Thread):
     def __init__(self, n: int, base: str, name: str, province: str | None, deps: dict[str, list[dict]],
-                 codes: list[str], log: Log, stop_at: float, seed: int, national: bool) -> None:
+                 codes: list[str], log: Log, stop_at: float, seed: int, regions: list[str]) -> None:
         super().__init__(name=f"official-{n}", daemon=True)
         self.base, self.user, self.province, self.deps, self.codes = base, name, province, deps, codes
         self.log, self.stop_at, self.rng = log, stop_at, random.Random(seed)
         self.search = f"?period={codes[-1]}"
-        self.national = national  # the store has the generated provinces T02…T35
+        self.regions = regions  # the organizations officials are scoped to
         self.page = "overview"
 
     def run(self) -> None:
@@ -161,8 +162,8 @@ class Official(threading.Thread):
         period = self.rng.choice(self.codes[-8:])
         kind = self.rng.choice(("period", "period", "org", "types", "cmp"))
         parts = [f"period={period}"]
-        if kind == "org" and (self.province or self.national):
-            parts.append(f"org={self.province or 'T' + str(self.rng.randint(2, 35)).zfill(2)}")
+        if kind == "org":
+            parts.append(f"org={self.province or self.rng.choice(self.regions)}")
         elif kind == "types":
             parts.append(f"types={self.rng.choice(('admin_agency', 'public_service_unit', 'army'))}")
         elif kind == "cmp":
@@ -187,8 +188,8 @@ class Official(threading.Thread):
             url = f"{self.base}/api/v1/summary?period={period}"
             what = "summary"
         else:  # a province's organizations (the whole country's is 52.000 rows: a report, not a screen)
-            org = self.province or (f"T{self.rng.randint(2, 35):02d}" if self.national else "")
-            url = f"{self.base}/api/v1/organizations?format=csv&period={period}" + (f"&org={org}" if org else "")
+            org = self.province or self.rng.choice(self.regions)
+            url = f"{self.base}/api/v1/organizations?format=csv&period={period}&org={org}"
             what = "organizations.csv"
         timed(self.log, "api", what, lambda: self.http.get(url, timeout=TIMEOUT), self.user)
 
@@ -422,8 +423,8 @@ def warm_up(admin: str, base: str, dep: dict, search: str, workers: int, limit: 
 
 
 # --- the store ----------------------------------------------------------------------------------------------
-def prepare_store(scale: str, database_url: str, users: int) -> tuple[str, list[tuple[str, str | None]], str]:
-    """The store's URL, the officials (name, province or None) and the administrator's name."""
+def prepare_store(scale: str, database_url: str, users: int) -> tuple[str, list, list[str], str]:
+    """The store's URL, the officials (name, region or None), the regions, and the administrator's name."""
     url = bd.store_url(f"load_{scale}", database_url)
     dirty = bd.CACHE / f"load_{scale}.imported"
     if dirty.exists():  # the last run's import is in it: start again from the scale's own data
@@ -451,14 +452,18 @@ def prepare_store(scale: str, database_url: str, users: int) -> tuple[str, list[
             bd.national_store(url, organizations_n=n, provinces=provinces, communes=communes)
         print(f"store made in {time.perf_counter() - t0:.0f} s")
     with engine.connect() as conn:
-        codes = set(conn.execute(select(organizations.c.code)).scalars())
         top = conn.execute(select(organizations.c.code).where(organizations.c.parent_id.is_(None))
                            .order_by(organizations.c.id).limit(1)).scalar_one()
+        regions: list[str] = []
+        for level in (1, 2, 3):  # the first level with ten organizations or more that have a code
+            regions = list(conn.execute(select(organizations.c.code).where(
+                organizations.c.level == level, organizations.c.code.is_not(None)).order_by(organizations.c.id)
+                .limit(34)).scalars())
+            if len(regions) >= 10:
+                break
     officials = []
     for i in range(users):
-        province = None if scale == "bloc" or i % NATIONAL_USERS == 0 else f"T{2 + i % 34:02d}"
-        if province not in codes:
-            province = None
+        province = None if i % NATIONAL_USERS == 0 else regions[i % len(regions)]
         name = f"can_bo_{i + 1:02d}" + (f"_{province}" if province else "")
         with contextlib.suppress(Exception):  # made by an earlier run
             # a viewer sees only its scope: the top organization for those who see everything
@@ -467,7 +472,7 @@ def prepare_store(scale: str, database_url: str, users: int) -> tuple[str, list[
     with contextlib.suppress(Exception):
         create_user(engine, "quan_tri", role="admin")
     engine.dispose()
-    return url, officials, "quan_tri"
+    return url, officials, regions, "quan_tri"
 
 
 # --- the report ---------------------------------------------------------------------------------------------
@@ -501,7 +506,7 @@ def main() -> int:
 
     from loaders.samples import cached_national
 
-    url, officials, admin = prepare_store(args.scale, args.database_url, args.users)
+    url, officials, regions, admin = prepare_store(args.scale, args.database_url, args.users)
     book_orgs = 52_000 if args.scale == "national" else bd.SHAPES.get(args.scale, (105,))[0]
     book = cached_national(bd.CACHE, book_orgs)
     redis.Redis.from_url(args.redis_url).flushdb()  # this run's own database: nothing cached from the last one
@@ -534,7 +539,7 @@ def main() -> int:
         cpu_stack0, cpu_me0, cpu_all0 = cpu_seconds(stack_procs), psutil.Process().cpu_times(), psutil.cpu_times()
         t0 = time.perf_counter()
         stop_at = t0 + args.seconds
-        users = [Official(i, base, name, province, deps, codes, log, stop_at, seed=i, national=args.scale != "bloc")
+        users = [Official(i, base, name, province, deps, codes, log, stop_at, seed=i, regions=regions)
                  for i, (name, province) in enumerate(officials)]
         for user in users:  # arrivals spread over the first five seconds
             user.start()
