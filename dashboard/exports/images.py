@@ -13,6 +13,7 @@ bottom, in a Vietnamese-complete font named in the figure template.
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import threading
 
@@ -35,6 +36,8 @@ _owner_pid: int | None = None
 def _server():
     import kaleido
 
+    for name in ("kaleido", "choreographer"):  # their INFO lines ("Getting tab from queue"…) would fill the logs
+        logging.getLogger(name).setLevel(logging.WARNING)
     return kaleido._global_server  # the module's singleton behind start_sync_server / calc_fig_sync
 
 
