@@ -254,3 +254,22 @@ def test_sto017_every_import_rollback_and_lock_is_in_the_audit_log(engine, root_
         actions = conn.execute(select(audit_log.c.action, audit_log.c.actor).order_by(audit_log.c.id)).all()
     assert [tuple(a) for a in actions] == [("org_create", "system"), ("import", "tester"), ("rollback", "tester"),
                                            ("lock", "admin")]
+
+
+def test_sto020_rolling_back_an_import_that_created_thousands_of_organizations(engine, root_org, tmp_path):
+    """A province-wide first import creates every organization; its rollback removes all of them, tree and
+    all (more than one batch of ids per statement), and leaves what was there before."""
+    from loaders.samples import write_national
+
+    path = tmp_path / "province.xlsx"
+    write_national(path, organizations=6_000, provinces=2, communes=40)
+    before = count(engine, organizations)
+    result = imports.import_file(engine, path.read_bytes(), "province.xlsx",
+                                 imports.ImportOptions(create_orgs=True, accept_warnings=True, actor="tester"),
+                                 dry_run=False)
+    created = count(engine, organizations) - before
+    assert result.batch_id is not None and created > 6_000  # the organizations and their commune committees
+    done = imports.rollback(engine, result.batch_id, "tester")
+    assert done["removed_orgs"] == created
+    assert count(engine, organizations) == before
+    assert count(engine, facts) == 0

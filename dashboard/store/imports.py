@@ -525,26 +525,35 @@ def _subtrees(conn: Connection, tops: frozenset[int]) -> set[int]:
 
 
 def _remove_unused(conn: Connection, org_ids: list[int]) -> int:
-    """Delete organizations no fact, child or lineage event refers to (children before parents)."""
+    """Delete organizations no fact, child or lineage event refers to (children before parents).
+
+    Set by set, a level of the tree per round: a national import creates 53.000 organizations, and asking
+    about each one (four statements, a scan of the facts for each) took over 25 minutes to roll back.
+    """
     removed = 0
     remaining = set(org_ids)
     while remaining:
-        progress = False
-        for org_id in sorted(remaining, reverse=True):
-            used = (conn.execute(select(facts.c.id).where(facts.c.org_id == org_id).limit(1)).first()
-                    or conn.execute(select(organizations.c.id).where(organizations.c.parent_id == org_id)
-                                    .limit(1)).first()
-                    or conn.execute(select(lineage_links.c.event_id).where(lineage_links.c.org_id == org_id)
-                                    .limit(1)).first())
-            if used:
-                continue
-            conn.execute(delete(organizations).where(organizations.c.id == org_id))
-            remaining.discard(org_id)
-            removed += 1
-            progress = True
-        if not progress:
+        used: set[int] = set()
+        for part in _chunks(sorted(remaining)):
+            used |= set(conn.execute(select(facts.c.org_id).where(facts.c.org_id.in_(part)).distinct()).scalars())
+            used |= set(conn.execute(select(organizations.c.parent_id).where(organizations.c.parent_id.in_(part))
+                                     .distinct()).scalars())
+            used |= set(conn.execute(select(lineage_links.c.org_id).where(lineage_links.c.org_id.in_(part))
+                                     .distinct()).scalars())
+        free = remaining - used
+        if not free:
             break
+        for part in _chunks(sorted(free)):
+            conn.execute(delete(organizations).where(organizations.c.id.in_(part)))
+        removed += len(free)
+        remaining -= free
     return removed
+
+
+def _chunks(ids: list[int], size: int = 5_000) -> Iterator[list[int]]:
+    """Lists of at most ``size`` ids (a statement takes at most 32.766 parameters in SQLite)."""
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]
 
 
 def set_lock(engine: Engine, period_code: str, locked: bool, actor: str) -> None:
