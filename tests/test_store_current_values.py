@@ -30,3 +30,21 @@ def test_latest_value_per_metric_matches_groupby_first(rows):
     if len(got):
         pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.astype(
             {"org_id": "int64", "period_id": "int64", **{m: "Int64" for m in METRIC_IDS}}), check_dtype=True)
+
+
+def test_current_values_read_a_slice_at_a_time_gives_the_same_frame(engine, root_org, monkeypatch):
+    """The store is read FETCH_ROWS rows at a time (memory); slices of 2 rows give what one read gives."""
+    from dashboard.store import db, imports, queries
+    from tests.builders import simple_report
+
+    rows = [[i, f"TCCS-{i:03d}", f"Chi bộ {i}", 10 + i, i % 4] for i in range(1, 8)]
+    header = ("STT", "Mã TCCS", "Tên tổ chức cơ sở đảng", "Tổng số đảng viên", "Đảng viên nữ")
+    options = imports.ImportOptions(create_orgs=True, actor="t")
+    for title in ("BÁO CÁO QUÝ I NĂM 2024", "BÁO CÁO QUÝ II NĂM 2024"):
+        imports.import_file(engine, simple_report(title, rows, header=header), "f.xlsx", options, dry_run=False)
+    with db.read_transaction(engine) as conn:
+        whole = queries.current_values(conn)
+        monkeypatch.setattr(queries, "FETCH_ROWS", 2)
+        sliced = queries.current_values(conn)
+    assert len(whole) == 14 and int(whole["members_total"].sum()) == 2 * sum(10 + i for i in range(1, 8))
+    pd.testing.assert_frame_equal(sliced, whole)
