@@ -58,6 +58,10 @@ SETTINGS: tuple[Setting, ...] = (
                               "-Prefix headers are trusted (werkzeug ProxyFix); 0 trusts none"),
     Setting("WEB_WORKERS", "3", "gunicorn worker processes `python app.py stack` starts"),
     Setting("JOB_WORKERS", "2", "Celery worker processes `python app.py stack` starts for imports and exports"),
+    Setting("WEB_THREADS", "4", "threads per gunicorn worker in `python app.py stack` (gthread): a short request "
+                                "is not held up behind a long one"),
+    Setting("JOB_NICENESS", "10", "how much lower the CPU priority of the Celery worker (imports, exports and the "
+                                  "Chromium drawing charts) is than the web workers'; 0 keeps it equal"),
     Setting("PARSE_TIMEOUT", "120", "seconds an uploaded file may take to be read (in a separate process)"),
     Setting("PARSE_MEMORY_MB", "3072", "memory the process reading an uploaded file may use, in MB"),
     Setting("DEBUG", "false", "Dash's debug mode for `python app.py serve` (development only: refused unless "

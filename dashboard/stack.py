@@ -107,6 +107,7 @@ def commands(host: str, port: int) -> dict[str, list[str]]:
     web, jobs = settings.get_int("WEB_WORKERS"), settings.get_int("JOB_WORKERS")
     return {
         "gunicorn": [sys.executable, "-m", "gunicorn", "--workers", str(web), "--bind", f"{host}:{port}",
+                     "--worker-class", "gthread", "--threads", str(settings.get_int("WEB_THREADS")),
                      "--timeout", "120", "--graceful-timeout", "20", "app:server"],
         "celery": [sys.executable, "-m", "celery", "-A", "dashboard.web.worker", "worker",
                    "--concurrency", str(jobs), "--loglevel", "INFO", "--hostname", f"thongke-{port}@%h",

@@ -209,6 +209,10 @@ def test_stk001_the_stack_runs_gunicorn_workers_and_a_celery_worker(stack):
     gunicorn = stack.processes("gunicorn")
     assert len(gunicorn) == 3  # the master and WEB_WORKERS=2 workers
     assert len(stack.celery_pool()) == 1  # JOB_WORKERS=1
+    # jobs yield the CPU to the web workers (JOB_NICENESS, default 10); web workers run threads (gthread)
+    web_nice = {p.nice() for p in gunicorn}
+    assert len(web_nice) == 1 and {p.nice() for p in stack.processes("celery")} == {min(19, web_nice.pop() + 10)}
+    assert all("gthread" in p.cmdline() for p in gunicorn if p.ppid() == stack.proc.pid)
     out = stack.output()
     assert f"http://127.0.0.1:{stack.port}/" in out and "thiet-lap" not in out  # an account exists: no set-up link
 

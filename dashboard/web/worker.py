@@ -7,8 +7,11 @@ data: the stack's start-up has seen to the store). Needs ``CELERY_BROKER_URL``.
 
 from __future__ import annotations
 
+import os
+
 from celery.signals import worker_process_init
 
+from dashboard import settings
 from dashboard.web import context, jobs
 from dashboard.web.app import create_app
 
@@ -16,6 +19,9 @@ if not jobs.broker_url():
     raise SystemExit("CELERY_BROKER_URL is not set: the Celery worker needs Redis / "
                      "chưa đặt CELERY_BROKER_URL: tiến trình chạy nền cần Redis")
 
+# below the web workers: an import or a report pack (and its Chromium, which inherits this) must not take the
+# CPU from officials looking at the dashboard
+os.nice(max(0, settings.get_int("JOB_NICENESS")))
 dash_app = create_app(sample_data=False, warm=False)
 app = jobs.celery_app()
 jobs.manager()  # the manager the pages registered their callbacks with (one per process)
