@@ -55,9 +55,11 @@ _MONTHS_BY_KIND = {"month": 1, "quarter": 3, "half": 6, "nine_months": 9, "year"
 
 # --- memoization over pinned frames ---------------------------------------------------------------
 _PINNED: weakref.WeakValueDictionary[int, pd.DataFrame] = weakref.WeakValueDictionary()
-_MEMO: OrderedDict[tuple, tuple[tuple, object]] = OrderedDict()
+_MEMO: OrderedDict[tuple, tuple[tuple, object, int]] = OrderedDict()  # key → (frames' refs, result, bytes)
 _MEMO_LOCK = threading.Lock()
 MEMO_SIZE = 512  # results kept (least recently used dropped)
+MEMO_BYTES = 384 * 2**20  # and at most this much in frames (a national subtree's facts are tens of MB)
+_memo_bytes = 0
 
 
 def pin(frame: pd.DataFrame) -> pd.DataFrame:
@@ -103,13 +105,37 @@ def memoized(fn: Callable) -> Callable:
         result = fn(*args, **kwargs)
         if isinstance(result, pd.DataFrame):
             pin(result)
-        with _MEMO_LOCK:
-            _MEMO[key] = (refs, result)
-            while len(_MEMO) > MEMO_SIZE:
-                _MEMO.popitem(last=False)
+        _remember(key, refs, result)
         return result
 
     return wrapper
+
+
+def _size(result: object) -> int:
+    if isinstance(result, pd.DataFrame | pd.Series):
+        return int(result.memory_usage(index=True, deep=False).sum()) if isinstance(result, pd.DataFrame) \
+            else int(result.memory_usage(index=True, deep=False))
+    if isinstance(result, tuple | list):
+        return sum(_size(r) for r in result)
+    return 0
+
+
+def _remember(key: tuple, refs: tuple, result: object) -> None:
+    """Keep a result; drop those of frames that are gone (an older snapshot), then the least recently used
+    beyond MEMO_SIZE entries or MEMO_BYTES."""
+    global _memo_bytes
+    size = _size(result)
+    with _MEMO_LOCK:
+        old = _MEMO.pop(key, None)
+        if old is not None:
+            _memo_bytes -= old[2]
+        _MEMO[key] = (refs, result, size)
+        _memo_bytes += size
+        dead = [k for k, (rs, _r, _s) in _MEMO.items() if any(r() is None for r in rs)]
+        for k in dead:
+            _memo_bytes -= _MEMO.pop(k)[2]
+        while len(_MEMO) > 1 and (len(_MEMO) > MEMO_SIZE or _memo_bytes > MEMO_BYTES):
+            _memo_bytes -= _MEMO.popitem(last=False)[1][2]
 
 
 @memoized

@@ -504,3 +504,39 @@ def test_hierarchy_of_a_subtree_stops_at_its_top():
     assert list(out.index) == [2, 5, 6]
     assert out.loc[2, "value"] == 68 and out.loc[2, "depth"] == 0 and pd.isna(out.loc[2, "parent_id"])
     assert out.loc[5, "depth"] == 1
+
+
+def test_memoized_results_are_bounded_and_go_with_their_frames(monkeypatch):
+    """Results are kept while their frames live, within MEMO_BYTES: a new snapshot's frames do not keep the
+    old ones' results alive, and large results push the least recently used out."""
+    import gc
+
+    import numpy as np
+
+    from dashboard import analytics as an
+
+    calls = []
+
+    @an.memoized
+    def double(frame: pd.DataFrame) -> pd.DataFrame:
+        calls.append(id(frame))
+        return frame * 2
+
+    monkeypatch.setattr(an, "MEMO_BYTES", 3 * 80_000 + 1_000)  # room for three results of 80 KB
+    frames = [an.pin(pd.DataFrame({"x": np.arange(10_000, dtype=np.int64) + i})) for i in range(4)]
+    first = double(frames[0])
+    assert double(frames[0]) is first and len(calls) == 1  # remembered
+    for f in frames[1:]:
+        double(f)
+    assert len(calls) == 4
+    double(frames[0])  # the oldest result went out to make room: computed again
+    assert len(calls) == 5
+    gone = [k for k in an._MEMO if k[1] == (("frame", id(frames[3])),)]
+    assert gone
+    del frames[3], f
+    gc.collect()
+    small = an.pin(pd.DataFrame({"x": [1]}))
+    double(small)  # any new result clears the entries of frames that are gone
+    assert not any(k in an._MEMO for k in gone)
+    assert len(calls) == 6
+    assert an._memo_bytes <= an.MEMO_BYTES
