@@ -108,6 +108,9 @@ def commands(host: str, port: int) -> dict[str, list[str]]:
     return {
         "gunicorn": [sys.executable, "-m", "gunicorn", "--workers", str(web), "--bind", f"{host}:{port}",
                      "--worker-class", "gthread", "--threads", str(settings.get_int("WEB_THREADS")),
+                     # longer than a browser's pause between requests: a connection closed by the server just
+                     # as the client reuses it is reset (behind nginx, its upstream keepalive_timeout is shorter)
+                     "--keep-alive", "75",
                      "--timeout", "120", "--graceful-timeout", "20", "app:server"],
         "celery": [sys.executable, "-m", "celery", "-A", "dashboard.web.worker", "worker",
                    "--concurrency", str(jobs), "--loglevel", "INFO", "--hostname", f"thongke-{port}@%h",

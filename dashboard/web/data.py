@@ -13,6 +13,7 @@ are cached per (data version, scope). Pages, the API and exports get theirs thro
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import logging
@@ -92,7 +93,7 @@ class DataService:
         self._snapshot: Snapshot | None = None
         self._scoped: OrderedDict[tuple[int, frozenset[int]], Snapshot] = OrderedDict()
         self.last_refresh: str = ""  # "full", "delta", "disk" or "orgs": how the last snapshot was made
-        self.warmers: list = []  # functions of a new snapshot, run in a background thread (see warm())
+        self.warmers: list = []  # functions of the process's first snapshot, run in a background thread
         self._background: list[threading.Thread] = []  # started behind new snapshots (see settle())
 
     def version(self) -> int:
@@ -125,17 +126,21 @@ class DataService:
         with self._lock:
             if self._snapshot is not None and self._snapshot.version == version:
                 return self._snapshot
+            first = self._snapshot is None
             previous = self._snapshot or self._from_disk()
             with db.read_transaction(self.engine) as conn:
                 snap, how = self._build(conn, previous)
             self._snapshot = snap
             self._scoped.clear()
             self.last_refresh = how
-        # behind the answer, not in its way: the first pages' figures, then the copy on disk (writing a national
-        # copy takes over a second, and only the next start needs it)
+        # behind the answer, not in its way: the first pages' figures (at start only: after an import every
+        # worker would warm the same views at the moment they all refresh, on the officials' CPU), then the copy
+        # on disk (over a second at national size; only the next start needs it)
         write = how in ("full", "delta")
-        if self.warmers or write:
-            worker = threading.Thread(target=self._after_new, args=(snap, write), name="snapshot-warm", daemon=True)
+        warmers = self.warmers if first else []
+        if warmers or write:
+            worker = threading.Thread(target=self._after_new, args=(snap, write, warmers), name="snapshot-warm",
+                                      daemon=True)
             with self._lock:
                 self._background.append(worker)
             worker.start()
@@ -148,8 +153,8 @@ class DataService:
         for worker in pending:
             worker.join(timeout)
 
-    def _after_new(self, snap: Snapshot, write: bool) -> None:
-        self._warm(snap)
+    def _after_new(self, snap: Snapshot, write: bool, warmers: list) -> None:
+        self._warm(snap, warmers)
         if write and self._snapshot is snap:  # a newer snapshot writes its own copy
             self._to_disk(snap)
 
@@ -157,8 +162,8 @@ class DataService:
         """Load the snapshot now (at start) and prepare what the first pages will ask for, in the background."""
         threading.Thread(target=self._base, name="snapshot-load", daemon=True).start()
 
-    def _warm(self, snap: Snapshot) -> None:
-        for warmer in self.warmers:
+    def _warm(self, snap: Snapshot, warmers: list) -> None:
+        for warmer in warmers:
             try:
                 warmer(snap)
             except Exception:  # warming only saves time: a page computes whatever is missing
@@ -255,13 +260,28 @@ class DataService:
 
     def _to_disk(self, snap: Snapshot) -> None:
         """Write the copy: arrays under a name of their own, then ``meta.json`` (naming them and the row count),
-        replaced atomically. Several processes (web workers) may write at once: each writes its own files, and
-        a reader gets one writer's ``meta.json`` with that writer's arrays, never a mix."""
+        replaced atomically. One process writes at a time (``writer.lock``; a worker finding it taken leaves the
+        copy to the one writing, which a later start catches up from by delta); each writer's files are its own,
+        so a reader gets one writer's ``meta.json`` with that writer's arrays, never a mix."""
         path = self._cache_path()
         if path is None:
             return
         try:
             path.mkdir(parents=True, exist_ok=True)
+            lock = open(path / "writer.lock", "a+b")  # noqa: SIM115 (held until the copy is written)
+        except OSError:
+            return
+        try:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return  # another worker is writing the copy (after an import they all refresh at once)
+            self._write_copy(path, snap)
+        finally:
+            lock.close()
+
+    def _write_copy(self, path: Path, snap: Snapshot) -> None:
+        try:
             with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
                 meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
                 if meta.get("format") == CACHE_FORMAT and meta.get("metrics") == list(METRIC_IDS) and \
