@@ -106,9 +106,12 @@ def _lost_job_aware(base: type) -> type:
 
         def get_result(self, key, job):
             result = super().get_result(key, job)
-            if result is self.UNDEFINED and job is not None and self._lost(job):
-                result = super().get_result(key, job)  # it may have answered just before it ended
-                if result is self.UNDEFINED:
+            if result is self.UNDEFINED and job is not None and not self.job_running(job):
+                # it may have answered and ended since the first read: Dash asks whether the job still runs
+                # *after* reading, and takes "no answer and not running" for a cancelled job (a poll answered
+                # 204, a spinner that stops with nothing to show); a job writes its answer before it ends
+                result = super().get_result(key, job)
+                if result is self.UNDEFINED and self._lost(job):
                     return {"background_callback_error": {"msg": _LOST, "tb": ""}}
             return result
 
