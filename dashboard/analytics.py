@@ -58,7 +58,7 @@ _PINNED: weakref.WeakValueDictionary[int, pd.DataFrame] = weakref.WeakValueDicti
 _MEMO: OrderedDict[tuple, tuple[tuple, object, int]] = OrderedDict()  # key → (frames' refs, result, bytes)
 _MEMO_LOCK = threading.Lock()
 MEMO_SIZE = 512  # results kept (least recently used dropped)
-MEMO_BYTES = 384 * 2**20  # and at most this much in frames (a national subtree's facts are tens of MB)
+MEMO_BYTES = 768 * 2**20  # and at most this much in frames (at national size one result may be 50 MB)
 _memo_bytes = 0
 
 
@@ -105,7 +105,8 @@ def memoized(fn: Callable) -> Callable:
         result = fn(*args, **kwargs)
         if isinstance(result, pd.DataFrame):
             pin(result)
-        _remember(key, refs, result)
+        # a result that is one of its inputs (filter_facts with no filter) takes no memory of its own
+        _remember(key, refs, result, 0 if any(result is f for f in frames) else _size(result))
         return result
 
     return wrapper
@@ -120,11 +121,10 @@ def _size(result: object) -> int:
     return 0
 
 
-def _remember(key: tuple, refs: tuple, result: object) -> None:
+def _remember(key: tuple, refs: tuple, result: object, size: int) -> None:
     """Keep a result; drop those of frames that are gone (an older snapshot), then the least recently used
     beyond MEMO_SIZE entries or MEMO_BYTES."""
     global _memo_bytes
-    size = _size(result)
     with _MEMO_LOCK:
         old = _MEMO.pop(key, None)
         if old is not None:
