@@ -113,9 +113,11 @@ def memoized(fn: Callable) -> Callable:
 
 
 def _size(result: object) -> int:
-    if isinstance(result, pd.DataFrame | pd.Series):
-        return int(result.memory_usage(index=True, deep=False).sum()) if isinstance(result, pd.DataFrame) \
-            else int(result.memory_usage(index=True, deep=False))
+    """About the bytes a result holds (8 a cell: an estimate is enough for a budget, and cheap)."""
+    if isinstance(result, pd.DataFrame):
+        return 8 * len(result) * (result.shape[1] + 1)
+    if isinstance(result, pd.Series):
+        return 16 * len(result)
     if isinstance(result, tuple | list):
         return sum(_size(r) for r in result)
     return 0
@@ -867,25 +869,33 @@ def org_table(facts: pd.DataFrame, orgs: pd.DataFrame, period_id: int, *, lang: 
         for r in RATIOS:
             base[r.id] = pd.Series(dtype="float64")
         return base
-    values = rows.set_index(rows["org_id"].astype("int64"))
+    # the rows' order in base (by org_id): one lookup for every ratio
+    where = pd.Index(rows["org_id"].to_numpy(np.int64)).get_indexer(base["org_id"].to_numpy(np.int64))
+    columns: dict[str, np.ndarray] = {}
+
+    def column(name: str) -> np.ndarray:
+        if name not in columns:
+            columns[name] = rows[name].to_numpy(dtype="float64", na_value=np.nan)[where]
+        return columns[name]
     for spec in RATIOS:
-        base[spec.id] = _row_ratio(values, spec).reindex(base["org_id"].to_numpy()).to_numpy()
+        base[spec.id] = _row_ratio(column, set(rows.columns), spec, len(base))
     return base
 
 
-def _row_ratio(frame: pd.DataFrame, spec: Ratio) -> pd.Series:
+def _row_ratio(column: Callable[[str], np.ndarray], present: set[str], spec: Ratio, n: int) -> np.ndarray:
     """A ratio computed on each row alone (NaN where a part is blank or the denominator is 0)."""
-    if any(c not in frame.columns for c in spec.numerator):
-        return pd.Series(np.nan, index=frame.index)
-    parts = frame[list(spec.numerator)].astype("float64")
-    numerator = parts.sum(axis=1, min_count=len(spec.numerator))
+    if any(c not in present for c in spec.numerator):
+        return np.full(n, np.nan)
+    numerator = np.sum([column(c) for c in spec.numerator], axis=0)  # NaN where any part is blank
     if spec.denominator == "@organizations":
-        denominator = pd.Series(1.0, index=frame.index)
-    elif spec.denominator in frame.columns:
-        denominator = frame[spec.denominator].astype("float64")
+        denominator = np.ones(n)
+    elif spec.denominator in present:
+        denominator = column(spec.denominator)
     else:
-        return pd.Series(np.nan, index=frame.index)
-    return numerator / denominator.where(denominator > 0) * spec.scale
+        return np.full(n, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1.0), np.nan) \
+            * spec.scale
 
 
 # --- balance (Biểu 1-BTCTW) ----------------------------------------------------------------------

@@ -522,8 +522,8 @@ def test_memoized_results_are_bounded_and_go_with_their_frames(monkeypatch):
         calls.append(id(frame))
         return frame * 2
 
-    monkeypatch.setattr(an, "MEMO_BYTES", 3 * 80_000 + 1_000)  # room for three results of 80 KB
     frames = [an.pin(pd.DataFrame({"x": np.arange(10_000, dtype=np.int64) + i})) for i in range(4)]
+    monkeypatch.setattr(an, "MEMO_BYTES", 3 * an._size(frames[0]) + 1_000)  # room for three results
     first = double(frames[0])
     assert double(frames[0]) is first and len(calls) == 1  # remembered
     for f in frames[1:]:
