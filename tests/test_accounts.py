@@ -43,16 +43,16 @@ def test_acc001_password_is_hashed_with_argon2_and_checked(engine, tree):
 
 def test_acc002_unknown_user_and_wrong_password_look_the_same(engine, tree):
     create_user(engine, "an", "viewer", ["HA"])
-    timings = {}
-    for name in ("an", "nobody"):
-        started = time.perf_counter()
-        for _ in range(3):
+    timings: dict[str, list[float]] = {"an": [], "nobody": []}
+    for _ in range(3):  # taking turns, and the fastest of each: other work on the machine weighs on both alike
+        for name in ("an", "nobody"):
+            started = time.perf_counter()
             with engine.begin() as conn:
                 user, _why = store.authenticate(conn, name, "wrong-password-123")
+            timings[name].append(time.perf_counter() - started)
             assert user is None
-        timings[name] = (time.perf_counter() - started) / 3
     # both spend one argon2 verification: within a factor of two of each other
-    assert 0.5 < timings["an"] / timings["nobody"] < 2.0, timings
+    assert 0.5 < min(timings["an"]) / min(timings["nobody"]) < 2.0, timings
 
 
 def test_acc003_too_many_failures_lock_the_account_even_for_the_right_password(engine, tree, monkeypatch):

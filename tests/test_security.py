@@ -10,13 +10,10 @@ changed.
 from __future__ import annotations
 
 import base64
-import contextlib
 import io
 import json
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -35,6 +32,7 @@ from dashboard.store.schema import access_log, audit_log, facts, import_batches,
 from tests import auth, badfiles, data_page
 from tests.builders import simple_report
 from tests.conftest import _pg_schema_url, postgres_url
+from tests.servers import WebServer
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = ("STT", "Mã TCCS", "Tên tổ chức cơ sở đảng", "Loại hình", "Tổng số đảng viên", "Đảng viên nữ", "Kết nạp")
@@ -49,12 +47,6 @@ MEMBERS_A, MEMBERS_B = 172, 80
 
 def report(title: str, rows: list) -> bytes:
     return simple_report(title, rows, header=HEADER)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def seed(url: str) -> None:
@@ -78,40 +70,13 @@ def seed(url: str) -> None:
     engine.dispose()
 
 
-class Server:
-    """gunicorn with two workers on a store; stopped with the fixture."""
+class Server(WebServer):
+    """gunicorn with two workers on a store (tests/servers.py); stopped with the fixture."""
 
     def __init__(self, url: str, folder: Path, **env: str) -> None:
-        self.url, self.port = url, free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = folder / f"gunicorn-{self.port}.log"
-        environ = {**os.environ, "DATABASE_URL": url, "DATABASE_PATH": str(folder / "unused.sqlite3"),
-                   "SECRET_KEY": uuid.uuid4().hex * 2, "COOKIE_SECURE": "false", "MAX_UPLOAD_MB": "8",
-                   "LOGIN_RATE_LIMIT": "1000 per minute", "PARSE_TIMEOUT": "60", "REDIS_URL": "",
-                   "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])), **env}
-        with self.log.open("wb") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{self.port}",
-                                          "--timeout", "120", "app:server"], cwd=ROOT, env=environ,
-                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(self.base + "/dang-nhap", timeout=5).status_code == 200:
-                    return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.3)
-        self.stop()
-        pytest.fail(f"gunicorn did not start:\n{self.log.read_text(errors='replace')[-3000:]}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        self.url = url
+        super().__init__(url, folder, workers=2, **{"MAX_UPLOAD_MB": "8", "PARSE_TIMEOUT": "60",
+                                                     "SNAPSHOT_CACHE_DIR": "", **env})
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
