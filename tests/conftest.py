@@ -6,6 +6,7 @@ With TEST_DATABASE_URL set (as `.ci/run` does) an unreachable server fails the t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -39,9 +40,17 @@ def store_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     base = postgres_url()
     if base is None:
         pytest.skip("TEST_DATABASE_URL is not set (CI sets it)")
+    with pg_schema(base) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def pg_schema(base: str) -> Iterator[str]:
+    """A fresh schema of the PostgreSQL database ``base``, as a store URL (``search_path`` set in the URL),
+    dropped afterwards. An unreachable server raises: the test fails."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base)
-    with admin.begin() as conn:  # an unreachable server raises here: the test fails
+    with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     try:
         yield _pg_schema_url(base, schema)

@@ -77,22 +77,30 @@ def server(tmp_path_factory) -> Iterator[str]:
     url = f"sqlite:///{folder / 'store.sqlite3'}"
     seeded_store(url, hand_worked_reports())
 
-    log_path = folder / "server.log"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
            "COOKIE_SECURE": "false"}  # plain HTTP
+    with served_child(url, env, folder / "server.log") as base:
+        yield base
+
+
+@contextlib.contextmanager
+def served_child(url: str, env: dict[str, str], log_path: Path, *, timeout: float = 60) -> Iterator[str]:
+    """The app on the store ``url`` in a child process (``SERVE``) with the environment ``env``: its base URL,
+    until the block ends (then its standard input is closed and it stops)."""
     with log_path.open("wb") as log:
         proc = subprocess.Popen([sys.executable, "-c", SERVE, url], cwd=ROOT, env=env, stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=log)
     try:
-        ready, _, _ = select.select([proc.stdout], [], [], 30)
+        ready, _, _ = select.select([proc.stdout], [], [], timeout)
         line = proc.stdout.readline().decode().strip() if ready else ""  # type: ignore[union-attr]
         if not line.isdigit():
             pytest.fail(f"the app did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
         yield f"http://127.0.0.1:{line}"
     finally:
-        proc.stdin.close()  # type: ignore[union-attr]
+        with contextlib.suppress(OSError):
+            proc.stdin.close()  # type: ignore[union-attr]
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,17 +21,12 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tests import auth
+from tests.servers import free_port
 from tests.stores import seeded_store
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, hand_worked_reports
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

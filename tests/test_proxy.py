@@ -16,7 +16,6 @@ import json
 import os
 import re
 import select
-import socket
 import subprocess
 import sys
 import threading
@@ -35,16 +34,17 @@ from dashboard import settings
 from dashboard.store import db
 from dashboard.store.schema import access_log, organizations
 from tests import auth
+from tests.servers import free_port
 from tests.stores import seeded_store
 from tests.test_browser import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
-    SERVE,
     TIMEOUT_MS,
     bar_label,
     card,
     hand_worked_reports,
+    served_child,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,29 +89,14 @@ def app_url(proxy_store, tmp_path_factory) -> Iterator[str]:
     """The address of the app under /thong-ke, trusting one proxy (what the proxy in front would call)."""
     log_path = tmp_path_factory.mktemp("proxy-log") / "server.log"
     env = _env(URL_PREFIX=PREFIX, PROXY_FIX="1", LOGIN_RATE_LIMIT="10 per minute")
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen([sys.executable, "-c", SERVE, proxy_store], cwd=ROOT, env=env, stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=log)
-    try:
-        ready, _, _ = select.select([proc.stdout], [], [], 60)
-        line = proc.stdout.readline().decode().strip() if ready else ""  # type: ignore[union-attr]
-        if not line.isdigit():
-            pytest.fail(f"the app did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
-        yield f"http://127.0.0.1:{line}"
-    finally:
-        _stop(proc)
+    with served_child(proxy_store, env, log_path) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
 def http(app_url) -> requests.Session:
     """Signed in (as admin) at the app's full path, as a proxy that passes the full path would be."""
     return auth.login_session(app_url + PREFIX)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +106,7 @@ def untrusted(tmp_path_factory) -> Iterator[dict]:
     folder = tmp_path_factory.mktemp("untrusted")
     url = f"sqlite:///{folder / 'store.sqlite3'}"
     seeded_store(url, hand_worked_reports()[:1], admin=None)
-    port = _free_port()
+    port = free_port()
     env = _env(URL_PREFIX=PREFIX, PROXY_FIX="0", DATABASE_URL=url, DATABASE_PATH=str(folder / "store.sqlite3"),
                HOST="127.0.0.1", PORT=str(port), SNAPSHOT_CACHE_DIR="off", EXPORT_CACHE_DIR=str(folder / "jobs"),
                LOGIN_RATE_LIMIT="3 per minute", DEBUG="false")

@@ -10,6 +10,7 @@ changed.
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import os
@@ -17,22 +18,21 @@ import re
 import subprocess
 import sys
 import time
-import uuid
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 
-from dashboard.store import db, imports
-from dashboard.store.registry import Registry, create_org
+from dashboard.store import db
 from dashboard.store.schema import access_log, audit_log, facts, import_batches, organizations
 from tests import auth, badfiles, data_page
 from tests.builders import simple_report
-from tests.conftest import _pg_schema_url, postgres_url
+from tests.conftest import pg_schema, postgres_url
 from tests.servers import WebServer
+from tests.stores import province_store
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = ("STT", "Mã TCCS", "Tên tổ chức cơ sở đảng", "Loại hình", "Tổng số đảng viên", "Đảng viên nữ", "Kết nạp")
@@ -50,24 +50,12 @@ def report(title: str, rows: list) -> bytes:
 
 
 def seed(url: str) -> None:
-    engine = db.make_engine(url)
-    db.upgrade(engine)
-    with db.write_transaction(engine) as conn:
-        root = create_org(conn, Registry.load(conn), name="Đảng bộ Tỉnh", code="KHOI", org_type=None, parent_id=None)
-        ha = create_org(conn, Registry.load(conn), name="Huyện A", code="HA", org_type=None, parent_id=root.id)
-        hb = create_org(conn, Registry.load(conn), name="Huyện B", code="HB", org_type=None, parent_id=root.id)
-        for code, name, _t, parent in (("A1", Q1[0][2], 0, ha), ("A2", Q1[1][2], 0, ha), ("XSS", XSS, 0, ha),
-                                       ("FX", FORMULA, 0, ha), ("B1", Q1[4][2], 0, hb), ("B2", Q1[5][2], 0, hb)):
-            create_org(conn, Registry.load(conn), name=name, code=code, org_type=None, parent_id=parent.id)
-    imports.import_file(engine, report("BÁO CÁO QUÝ I NĂM 2024", Q1), "q1.xlsx",
-                        imports.ImportOptions(actor="seed"), dry_run=False)
-    auth.create_user(engine, "admin", "admin")
-    auth.create_user(engine, "editor_a", "editor", ["HA"])
-    auth.create_user(engine, "viewer_a", "viewer", ["HA"])
-    auth.create_user(engine, "editor_b", "editor", ["HB"])
-    auth.create_user(engine, "viewer_b", "viewer", ["HB"])
-    auth.create_user(engine, "viewer_c", "viewer", ["HB"])  # changes its password in a test
-    engine.dispose()
+    province_store(url, ("q1.xlsx", report("BÁO CÁO QUÝ I NĂM 2024", Q1)),
+                   {("HA", "Huyện A"): [("A1", Q1[0][2]), ("A2", Q1[1][2]), ("XSS", XSS), ("FX", FORMULA)],
+                    ("HB", "Huyện B"): [("B1", Q1[4][2]), ("B2", Q1[5][2])]},
+                   [("admin", "admin", None), ("editor_a", "editor", ["HA"]), ("viewer_a", "viewer", ["HA"]),
+                    ("editor_b", "editor", ["HB"]), ("viewer_b", "viewer", ["HB"]),
+                    ("viewer_c", "viewer", ["HB"])])  # viewer_c changes its password in a test
 
 
 class Server(WebServer):
@@ -82,28 +70,20 @@ class Server(WebServer):
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def server(request, tmp_path_factory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("security")
-    admin_engine = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{folder / 'store.sqlite3'}"
-    else:
-        base = postgres_url()
-        if base is None:
-            pytest.skip("TEST_DATABASE_URL is not set (CI sets it)")
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        admin_engine = create_engine(base)
-        with admin_engine.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        url = _pg_schema_url(base, schema)
-    seed(url)
-    srv = Server(url, folder)
-    srv.engine = db.make_engine(url)  # type: ignore[attr-defined]
-    yield srv
-    srv.stop()
-    srv.engine.dispose()  # type: ignore[attr-defined]
-    if admin_engine is not None:
-        with admin_engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin_engine.dispose()
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{folder / 'store.sqlite3'}"
+        else:
+            base = postgres_url()
+            if base is None:
+                pytest.skip("TEST_DATABASE_URL is not set (CI sets it)")
+            url = stack.enter_context(pg_schema(base))
+        seed(url)
+        srv = Server(url, folder)
+        srv.engine = db.make_engine(url)  # type: ignore[attr-defined]
+        yield srv
+        srv.stop()
+        srv.engine.dispose()  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="module")

@@ -18,11 +18,9 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import uuid
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +28,7 @@ from pathlib import Path
 import psutil
 import pytest
 import requests
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from dashboard.store import db, imports
 from dashboard.store.imports import HOLD_ENV
@@ -40,7 +38,9 @@ from dashboard.web import jobs
 from loaders.samples import write_national
 from tests import auth, data_page
 from tests.builders import simple_report
-from tests.conftest import _pg_schema_url, postgres_url
+from tests.conftest import pg_schema as conftest_pg_schema
+from tests.conftest import postgres_url
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = ("STT", "Mã TCCS", "Tên tổ chức cơ sở đảng", "Loại hình", "Tổng số đảng viên", "Đảng viên nữ", "Kết nạp")
@@ -53,12 +53,6 @@ def redis_base() -> str | None:
     return os.environ.get("TEST_REDIS_URL") or None
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def report(title: str, rows: list) -> bytes:
     return simple_report(title, rows, header=HEADER)
 
@@ -69,16 +63,8 @@ def pg_schema() -> Iterator[str]:
     base = postgres_url()
     if base is None or redis_base() is None:
         pytest.skip("TEST_DATABASE_URL and TEST_REDIS_URL are not set (CI sets them)")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:  # an unreachable server raises here: the test fails
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield _pg_schema_url(base, schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with conftest_pg_schema(base) as url:
+        yield url
 
 
 def seed(url: str) -> None:

@@ -8,6 +8,7 @@ districts, HA (A1, A2) and HB (B1, B2); users: an admin, a viewer of HA and a vi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -20,14 +21,15 @@ import numpy as np
 import pandas as pd
 import pytest
 import requests
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
 from dashboard.store import db, imports
-from dashboard.store.registry import Registry, create_org
+from dashboard.store.registry import Registry
 from tests import auth
 from tests.builders import simple_report
-from tests.conftest import _pg_schema_url, postgres_url
+from tests.conftest import pg_schema, postgres_url
 from tests.servers import WebServer
+from tests.stores import province_store
 
 HEADER = ("STT", "Mã TCCS", "Tên tổ chức cơ sở đảng", "Loại hình", "Tổng số đảng viên", "Đảng viên nữ", "Kết nạp")
 Q1 = [[1, "A1", "Đảng bộ Sở Tài chính", "CQHC", 100, 40, 2], [2, "A2", "Chi bộ Trường A", "DVSN", 60, 30, 1],
@@ -41,22 +43,10 @@ def report(title: str, rows: list) -> bytes:
 
 
 def seed(url: str) -> None:
-    engine = db.make_engine(url)
-    db.upgrade(engine)
-    with db.write_transaction(engine) as conn:
-        root = create_org(conn, Registry.load(conn), name="Đảng bộ Tỉnh", code="KHOI", org_type=None, parent_id=None)
-        ha = create_org(conn, Registry.load(conn), name="Huyện A", code="HA", org_type=None, parent_id=root.id)
-        hb = create_org(conn, Registry.load(conn), name="Huyện B", code="HB", org_type=None, parent_id=root.id)
-        for code, name, parent in (("A1", Q1[0][2], ha), ("A2", Q1[1][2], ha), ("B1", Q1[2][2], hb),
-                                   ("B2", Q1[3][2], hb)):
-            create_org(conn, Registry.load(conn), name=name, code=code, org_type=None, parent_id=parent.id)
-    done = imports.import_file(engine, report("BÁO CÁO QUÝ I NĂM 2024", Q1), "q1.xlsx",
-                               imports.ImportOptions(actor="seed"), dry_run=False)
-    assert done.status == "committed" and not done.issues
-    auth.create_user(engine, "admin", "admin")
-    auth.create_user(engine, "viewer_a", "viewer", ["HA"])
-    auth.create_user(engine, "viewer_b", "viewer", ["HB"])
-    engine.dispose()
+    province_store(url, ("q1.xlsx", report("BÁO CÁO QUÝ I NĂM 2024", Q1)),
+                   {("HA", "Huyện A"): [("A1", Q1[0][2]), ("A2", Q1[1][2])],
+                    ("HB", "Huyện B"): [("B1", Q1[2][2]), ("B2", Q1[3][2])]},
+                   [("admin", "admin", None), ("viewer_a", "viewer", ["HA"]), ("viewer_b", "viewer", ["HB"])])
 
 
 def redis_url() -> str | None:
@@ -97,23 +87,12 @@ def pair(tmp_path_factory) -> Iterator[Pair]:
         except redis_lib.RedisError as error:
             pytest.fail(f"TEST_REDIS_URL is set but Redis does not answer: {error}")
     base = postgres_url()
-    admin_engine = schema = None
-    if base:
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        admin_engine = create_engine(base)
-        with admin_engine.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        url = _pg_schema_url(base, schema)
-    else:
-        url = f"sqlite:///{folder / 'store.sqlite3'}"
-    seed(url)
-    servers = Pair(url, folder, redis)
-    yield servers
-    servers.stop()
-    if admin_engine is not None:
-        with admin_engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin_engine.dispose()
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(pg_schema(base)) if base else f"sqlite:///{folder / 'store.sqlite3'}"
+        seed(url)
+        servers = Pair(url, folder, redis)
+        yield servers
+        servers.stop()
 
 
 @pytest.fixture(scope="module")
