@@ -869,13 +869,14 @@ def org_table(facts: pd.DataFrame, orgs: pd.DataFrame, period_id: int, *, lang: 
         for r in RATIOS:
             base[r.id] = pd.Series(dtype="float64")
         return base
-    # the rows' order in base (by org_id): one lookup for every ratio
+    # the rows' order in base (by org_id): one lookup for every ratio (-1, a row base lacks, reads NaN)
     where = pd.Index(rows["org_id"].to_numpy(np.int64)).get_indexer(base["org_id"].to_numpy(np.int64))
     columns: dict[str, np.ndarray] = {}
 
     def column(name: str) -> np.ndarray:
         if name not in columns:
-            columns[name] = rows[name].to_numpy(dtype="float64", na_value=np.nan)[where]
+            values = rows[name].to_numpy(dtype="float64", na_value=np.nan)
+            columns[name] = np.where(where >= 0, values[where], np.nan)
         return columns[name]
     for spec in RATIOS:
         base[spec.id] = _row_ratio(column, set(rows.columns), spec, len(base))

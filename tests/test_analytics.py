@@ -540,3 +540,11 @@ def test_memoized_results_are_bounded_and_go_with_their_frames(monkeypatch):
     assert not any(k in an._MEMO for k in gone)
     assert len(calls) == 6
     assert an._memo_bytes <= an.MEMO_BYTES
+
+
+def test_org_table_ratio_with_no_members_is_blank_not_infinite():
+    facts = facts_frame().copy()
+    facts.loc[(facts["org_id"] == 5) & (facts["period_id"] == Q1), "members_total"] = 0
+    out = an.org_table(facts, orgs_frame(), Q1).set_index("org_id")
+    assert pd.isna(out.loc[5, "women_pct"])  # 19 women of 0 members: no share, not ∞
+    assert out.loc[6, "committee_female_pct"] == 0  # the other organizations are untouched
