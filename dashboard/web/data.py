@@ -141,8 +141,8 @@ class DataService:
         if warmers or write:
             worker = threading.Thread(target=self._after_new, args=(snap, write, warmers), name="snapshot-warm",
                                       daemon=True)
-            with self._lock:
-                self._background.append(worker)
+            with self._lock:  # the finished ones are let go (a long-running worker sees an import a day)
+                self._background = [t for t in self._background if t.is_alive()] + [worker]
             worker.start()
         return snap
 
