@@ -268,6 +268,10 @@ def test_brw008_the_tree_filter_opens_level_by_level_and_chooses_an_organization
     expect(card(page, "Đảng viên")).to_have_text(re.compile(r"^Đảng viên\s*103(?!\d)"))
     # and by name, without diacritics
     page.locator("#tree-button").click()
+    # typed once the panel has opened and its re-drawing for the new filter is done (typing into it while it
+    # is still being drawn lost the text under load)
+    expect(panel).not_to_have_class(re.compile(r"offcanvas-toggling"))
+    expect(panel).not_to_have_attribute("data-dash-is-loading", "true")
     page.locator("#tree-search").fill("dien luc")
     page.locator("#tree-search").press("Enter")
     expect(panel).to_contain_text("Tìm thấy 1 tổ chức")
