@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import threading
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -60,6 +61,9 @@ _MEMO_LOCK = threading.Lock()
 MEMO_SIZE = 512  # results kept (least recently used dropped)
 MEMO_BYTES = 768 * 2**20  # and at most this much in frames (at national size one result may be 50 MB)
 _memo_bytes = 0
+_last_scan = 0.0
+SCAN_SECONDS = 1.0
+_frames_gone = False  # set when a frame that results were computed from is freed (see _remember)
 
 
 def pin(frame: pd.DataFrame) -> pd.DataFrame:
@@ -96,7 +100,7 @@ def memoized(fn: Callable) -> Callable:
             hash(key)
         except TypeError:
             return fn(*args, **kwargs)
-        refs = tuple(weakref.ref(f) for f in frames)
+        refs = tuple(weakref.ref(f, _frame_gone) for f in frames)
         with _MEMO_LOCK:
             hit = _MEMO.get(key)
             if hit is not None and all(r() is f for r, f in zip(hit[0], frames, strict=True)):
@@ -118,24 +122,37 @@ def _size(result: object) -> int:
         return 8 * len(result) * (result.shape[1] + 1)
     if isinstance(result, pd.Series):
         return 16 * len(result)
+    if isinstance(result, np.ndarray):
+        return int(result.nbytes)
     if isinstance(result, tuple | list):
         return sum(_size(r) for r in result)
     return 0
 
 
+def _frame_gone(_ref: weakref.ref) -> None:
+    """A frame some result was computed from was freed: the next ``_remember`` looks for such results."""
+    global _frames_gone
+    _frames_gone = True
+
+
 def _remember(key: tuple, refs: tuple, result: object, size: int) -> None:
     """Keep a result; drop those of frames that are gone (an older snapshot), then the least recently used
     beyond MEMO_SIZE entries or MEMO_BYTES."""
-    global _memo_bytes
+    global _memo_bytes, _frames_gone, _last_scan
     with _MEMO_LOCK:
         old = _MEMO.pop(key, None)
         if old is not None:
             _memo_bytes -= old[2]
         _MEMO[key] = (refs, result, size)
         _memo_bytes += size
-        dead = [k for k, (rs, _r, _s) in _MEMO.items() if any(r() is None for r in rs)]
-        for k in dead:
-            _memo_bytes -= _MEMO.pop(k)[2]
+        now = time.monotonic()
+        # the whole memo is looked through only when a frame was freed since the last look, and at most once a
+        # second (results evicted below free frames too: a look at every call cost 1–2 ms under load)
+        if _frames_gone and now - _last_scan >= SCAN_SECONDS:
+            _frames_gone, _last_scan = False, now
+            dead = [k for k, (rs, _r, _s) in _MEMO.items() if any(r() is None for r in rs)]
+            for k in dead:
+                _memo_bytes -= _MEMO.pop(k)[2]
         while len(_MEMO) > 1 and (len(_MEMO) > MEMO_SIZE or _memo_bytes > MEMO_BYTES):
             _memo_bytes -= _MEMO.popitem(last=False)[1][2]
 
@@ -275,18 +292,31 @@ def completeness(orgs: pd.DataFrame, facts: pd.DataFrame, periods: pd.DataFrame,
 
 def descendants(orgs: pd.DataFrame, root_id: int) -> set[int]:
     """The ids of ``root_id`` and every organization under it (``orgs``: id, parent_id)."""
-    children: dict[int, list[int]] = {}
-    for oid, pid in zip(orgs["id"].tolist(), pd.array(orgs["parent_id"], dtype="Int64"), strict=True):
-        if pid is not pd.NA:
-            children.setdefault(int(pid), []).append(int(oid))
-    out = {int(root_id)}
-    stack = [int(root_id)]
-    while stack:
-        for child in children.get(stack.pop(), ()):
-            if child not in out:  # a cycle in bad data must not loop forever
-                out.add(child)
-                stack.append(child)
-    return out
+    return set(descendant_ids(orgs, root_id).tolist())
+
+
+@memoized
+def descendant_ids(orgs: pd.DataFrame, root_id: int) -> np.ndarray:
+    """:func:`descendants` as a sorted array, found level by level in numpy (memoized for a pinned frame)."""
+    ids = orgs["id"].to_numpy(dtype=np.int64)
+    parents = pd.array(orgs["parent_id"], dtype="Int64").to_numpy(dtype=np.int64, na_value=-1)
+    top = int(max(ids.max(initial=-1), parents.max(initial=-1), int(root_id))) + 1
+    if int(root_id) < 0:
+        return np.array([int(root_id)], dtype=np.int64)
+    inside = np.zeros(top, dtype=bool)
+    inside[int(root_id)] = True
+    frontier = inside.copy()
+    has_parent = parents >= 0
+    while True:  # each pass adds one level; an organization already inside is not added again (cycles end)
+        step = has_parent.copy()
+        step[has_parent] = frontier[parents[has_parent]]
+        new = ids[step & ~inside[ids]]
+        if new.size == 0:
+            break
+        frontier = np.zeros(top, dtype=bool)
+        frontier[new] = True
+        inside[new] = True
+    return np.flatnonzero(inside).astype(np.int64)
 
 
 def _ids(values: Iterable[int] | pd.Series | np.ndarray) -> np.ndarray:
@@ -320,7 +350,7 @@ def filter_facts(facts: pd.DataFrame, orgs: pd.DataFrame, *, root_id: int | None
         return facts
     mask = np.ones(len(facts), dtype=bool)
     if root_id is not None:
-        mask &= _in(facts["org_id"], descendants(orgs, root_id))
+        mask &= _in(facts["org_id"], descendant_ids(orgs, root_id))
     if org_types is not None:
         wanted = set(org_types)
         types = orgs.set_index("id")["org_type"].fillna(UNKNOWN_TYPE)

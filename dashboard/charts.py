@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -300,11 +301,14 @@ def organizations_tree(view, lang: Lang) -> tuple[go.Figure, Table]:
     tree = analytics.hierarchy_frame(view.facts, view.orgs, view.period_id, root_id=view.root_id)
     fig = figures.build_hierarchy_figure(tree, lang=lang, max_depth=HIERARCHY_DEPTH)
     shown = tree[tree["depth"] < HIERARCHY_DEPTH] if "depth" in tree.columns else tree
-    names = dict(zip(tree["id"], tree["name"], strict=True)) if not tree.empty else {}
-    rows = [[name, org_type_name(t, lang) if isinstance(t, str) else "",
-             names.get(int(p), "") if not is_missing(p) else "", v, n]
-            for name, t, p, v, n in zip(shown["name"], shown["org_type"], shown["parent_id"], shown["value"],
-                                        shown["organizations"], strict=True)]
+    # plain lists, not pandas cells one by one: a national tree shows 3.400 rows
+    ids, shown_names = shown["id"].tolist(), shown["name"].tolist()
+    names = dict(zip(ids, shown_names, strict=True))  # a shown row's parent is shown too (one level up)
+    type_names = {t: org_type_name(t, lang) for t in set(shown["org_type"].tolist()) if isinstance(t, str)}
+    parents = pd.array(shown["parent_id"], dtype="Int64").to_numpy(dtype=np.int64, na_value=-1).tolist()
+    rows = [[name, type_names.get(t, ""), names.get(p, "") if p >= 0 else "", v, n]
+            for name, t, p, v, n in zip(shown_names, shown["org_type"].tolist(), parents, shown["value"].tolist(),
+                                        shown["organizations"].tolist(), strict=True)]
     columns = [(_w("name", lang), ""), (_w("type", lang), ""), (_w("parent", lang), ""),
                (_w("value", lang), ""), (_w("units", lang), "")]
     return fig, make_table(rows, columns, labels=3)

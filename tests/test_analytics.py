@@ -23,9 +23,12 @@ totals: Q4 110, Q1 114, Q2 117.
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dashboard import analytics as an
 
@@ -124,6 +127,26 @@ def test_descendants_survive_a_cycle_in_bad_data():
     orgs = orgs_frame()
     orgs.loc[orgs["id"] == 2, "parent_id"] = 5  # 2 → 5 → 2
     assert an.descendants(orgs, 2) == {2, 5, 6}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=-1, max_value=40), min_size=1, max_size=40), st.integers(0, 45))
+def test_descendants_match_a_walk_down_the_tree(parents, root):
+    """Any parent links (cycles, self-parents, unknown parents, an unknown root): the numpy search finds
+    what a plain walk from child lists finds."""
+    orgs = pd.DataFrame({"id": range(len(parents)),
+                         "parent_id": pd.array([p if p >= 0 else None for p in parents], dtype="Int64")})
+    children: dict[int, list[int]] = {}
+    for oid, pid in enumerate(parents):
+        if pid >= 0:
+            children.setdefault(pid, []).append(oid)
+    expected, stack = {root}, [root]
+    while stack:
+        for child in children.get(stack.pop(), ()):
+            if child not in expected:
+                expected.add(child)
+                stack.append(child)
+    assert an.descendants(orgs, root) == expected
 
 
 def test_filter_to_a_subtree_keeps_only_its_organizations():
@@ -535,10 +558,15 @@ def test_memoized_results_are_bounded_and_go_with_their_frames(monkeypatch):
     assert gone
     del frames[3], f
     gc.collect()
+    monkeypatch.setattr(an, "_last_scan", time.monotonic())
+    monkeypatch.setattr(an, "SCAN_SECONDS", 3600)
     small = an.pin(pd.DataFrame({"x": [1]}))
-    double(small)  # any new result clears the entries of frames that are gone
+    double(small)  # the memo was looked through less than SCAN_SECONDS ago: not again yet
+    assert all(k in an._MEMO for k in gone)
+    monkeypatch.setattr(an, "SCAN_SECONDS", 0)
+    double(an.pin(pd.DataFrame({"x": [2]})))  # a new result then clears the entries of frames that are gone
     assert not any(k in an._MEMO for k in gone)
-    assert len(calls) == 6
+    assert len(calls) == 7
     assert an._memo_bytes <= an.MEMO_BYTES
 
 

@@ -466,3 +466,26 @@ def test_web019_a_quarter_shows_its_years_quality_ratings(tmp_path):
     assert "(Năm 2024)" in figure.layout.title.text
     assert figure.data and abs(figure.data[0].x[0] - 0.95) < 1e-9  # (10 + 85) / 100
     engine.dispose()
+
+
+@pytest.mark.parametrize("search", ["?period=2024-Q2", "?period=2024-Q2&cmp=same_last_year&lang=en&types=army",
+                                    "?period=2024&targets=women_share:30,young_share:12.5&org=T05"])
+def test_web020_a_topic_list_written_as_json_is_what_the_components_would_send(search):
+    """The attention lists are written as the JSON Dash would make of html.Li(html.Strong(dcc.Link(…))): the
+    same bytes reach the browser, for codes that need quoting in a link too."""
+    from dash import dcc, html
+    from dash._utils import to_json
+
+    from dashboard.web import topic
+    from dashboard.web.links import unit_href, unit_hrefs
+    from dashboard.web.state import parse
+
+    state = parse(search)
+    refs = ["T05", "Đ/B 7&x=1", "123", "a+b c"]
+    href = unit_hrefs(state)
+    for ref in refs:
+        expected = html.Li([html.Strong(dcc.Link("Chi bộ «Số 1»", href=unit_href(state, ref))), " — 3 đảng viên"])
+        written = topic._item("Chi bộ «Số 1»", href(ref), " — 3 đảng viên")
+        assert json.loads(to_json(written)) == json.loads(to_json(expected))
+    plain = html.Li([html.Strong("Không có mã"), ""])
+    assert json.loads(to_json(topic._item("Không có mã", None, ""))) == json.loads(to_json(plain))

@@ -3,6 +3,9 @@ browser must ask for them (under URL_PREFIX behind a reverse proxy)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from urllib.parse import quote_plus
+
 import dash
 from dash.exceptions import UnsupportedRelativePath
 
@@ -33,3 +36,14 @@ def org_ref(code: object, org_id: object) -> str:
 def unit_href(state: ViewState, ref: str) -> str:
     """The link to an organization's own page, keeping the period, comparison, language and targets."""
     return site_path(UNIT_PATH) + build(state.with_(org=ref, types=()))
+
+
+_MARK = "ORGREFPLACEHOLDER"
+
+
+def unit_hrefs(state: ViewState) -> Callable[[str], str]:
+    """``unit_href(state, ref)`` for many organizations of one view: the address is built once and only the
+    organization changes (a list of 200 built one by one cost a tenth of a second)."""
+    template = unit_href(state, _MARK)
+    head, _, tail = template.partition(_MARK)
+    return lambda ref: head + quote_plus(ref, safe=",:") + tail

@@ -17,7 +17,7 @@ from dashboard.web import context
 from dashboard.web.components import GRAPH_CONFIG
 from dashboard.web.export_menu import export_menu
 from dashboard.web.i18n import Lang, lang_of, t
-from dashboard.web.links import unit_href
+from dashboard.web.links import unit_hrefs
 from dashboard.web.state import build as build_search
 from dashboard.web.state import parse
 from dashboard.web.view import View, remembered, resolve
@@ -76,13 +76,27 @@ def register(prefix: str, build: Builder) -> None:
             # a failure in one page's charts shows as a message there, never as a broken app
             empty = figures.empty_figure(lang, message=t("no_data", lang))
             return empty, empty, t("no_data", lang), None
-        rows = [html.Li([html.Strong(dcc.Link(row[0], href=unit_href(state, row[2])) if len(row) > 2 else row[0]),
-                         f" — {row[1]}" if row[1] else ""]) for row in attention.rows[:SHOWN]]
+        href = unit_hrefs(state)
+        rows = [_item(row[0], href(row[2]) if len(row) > 2 else None, f" — {row[1]}" if row[1] else "")
+                for row in attention.rows[:SHOWN]]
         total = attention.total if attention.total is not None else len(attention.rows)
         more = html.P(t("list_more", lang, n=fmt_int(total - len(rows), lang)), className="small text-muted") \
             if total > len(rows) else None
         return left, right, f"{attention.title} ({fmt_int(total, lang)})", \
-            html.Div([html.Ul(rows), more]) if rows else None
+            html.Div([_tag("Ul", rows), more]) if rows else None
+
+
+def _tag(name: str, children: object, namespace: str = "dash_html_components") -> dict:
+    """A component as the browser receives it (what ``html.<name>(children)`` becomes in JSON), written
+    directly: the list's hundreds of rows as component objects cost more than the page's figures."""
+    return {"props": {"children": children}, "type": name, "namespace": namespace}
+
+
+def _item(name: str, href: str | None, detail: str) -> dict:
+    """``html.Li([html.Strong(dcc.Link(name, href=href)), detail])`` (no link without ``href``)."""
+    label = {"props": {"children": name, "href": href}, "type": "Link", "namespace": "dash_core_components"} \
+        if href is not None else name
+    return _tag("Li", [_tag("Strong", label), detail])
 
 
 def same_kind(table: pd.DataFrame, view: View) -> pd.DataFrame:

@@ -48,13 +48,28 @@ def default_period(periods: pd.DataFrame, facts: pd.DataFrame) -> str | None:
 
 
 def find_org(orgs: pd.DataFrame, ref: str | None) -> pd.Series | None:
-    """An organization by code, or by id written as text."""
+    """An organization by code (any case), or by id written as text."""
     if not ref or orgs.empty:
         return None
-    hit = orgs[orgs["code"].astype("string").str.upper() == ref.upper()]
-    if hit.empty and ref.isdigit():
-        hit = orgs[orgs["id"] == int(ref)]
-    return hit.iloc[0] if not hit.empty else None
+    codes, ids = _org_index(orgs)
+    at = codes.get(ref.upper())
+    if at is None and ref.isdigit():
+        at = ids.get(int(ref))
+    return orgs.iloc[at] if at is not None else None
+
+
+@analytics.memoized
+def _org_index(orgs: pd.DataFrame) -> tuple[dict[str, int], dict[int, int]]:
+    """Upper-cased code → row position (the first row of a code), id → row position; made once per frame
+    (upper-casing 55.000 codes for every request cost milliseconds)."""
+    codes: dict[str, int] = {}
+    for at, code in enumerate(orgs["code"].tolist()):
+        if code is not None and code is not pd.NA and code == code:  # NaN is not equal to itself
+            codes.setdefault(str(code).upper(), at)
+    ids: dict[int, int] = {}
+    for at, oid in enumerate(orgs["id"].tolist()):
+        ids.setdefault(int(oid), at)
+    return codes, ids
 
 
 def root_of(orgs: pd.DataFrame) -> pd.Series | None:
@@ -126,5 +141,25 @@ def search_keys(snap: Snapshot) -> pd.Series:
             return pd.Series(dtype="object")
         text = orgs["code"].where(orgs["code"].map(lambda c: isinstance(c, str)), "").astype(str) + " " + \
             orgs["name"].astype(str)
-        return pd.Series([fold(v) for v in text], index=orgs["id"].astype("int64").to_numpy())
+        return pd.Series(_folded(text.tolist()), index=orgs["id"].astype("int64").to_numpy())
     return remembered(snap, ("search-keys",), make)
+
+
+_FOLDED: dict[str, str] = {}  # text → fold(text), kept across snapshots and scopes (names rarely change)
+FOLDED_MAX = 250_000
+_fold = getattr(fold, "__wrapped__", fold)  # past the loaders' small LRU cache, which 55.000 names would flush
+
+
+def _folded(texts: list[str]) -> list[str]:
+    """``fold`` of each text, remembered by the process: every scope's snapshot and every data version
+    searches the same names, which would otherwise be folded again each time (a second at national size)."""
+    distinct = set(texts)
+    with _LOCK:
+        known = {t: _FOLDED[t] for t in distinct if t in _FOLDED}
+    done = {t: _fold(t) for t in distinct - known.keys()}
+    with _LOCK:
+        if len(_FOLDED) + len(done) > FOLDED_MAX:
+            _FOLDED.clear()
+        _FOLDED.update(done)
+    known.update(done)
+    return [known[t] for t in texts]
