@@ -145,12 +145,19 @@ def shell() -> html.Div:
 )
 def sync_filters(search, period, cmp, org, types, lang):
     """The URL and the filters stay one: a changed filter rewrites the URL, a pasted URL sets the filters."""
-    if ctx.triggered_id in (Id.PERIOD, Id.COMPARISON, Id.ORG, Id.TYPES, Id.LANG):
+    snap = context.snapshot()
+    trigger = ctx.triggered_id if ctx.triggered_id in (Id.PERIOD, Id.COMPARISON, Id.ORG, Id.TYPES, Id.LANG) else None
+    # every page opening asks this: the answer for the same inputs is kept with the snapshot
+    key = ("filters", trigger, search, *((period, cmp, org, tuple(types or ()), lang) if trigger else ()))
+    return remembered(snap, key, lambda: _sync_filters(snap, trigger, search, period, cmp, org, types, lang))
+
+
+def _sync_filters(snap, trigger, search, period, cmp, org, types, lang):
+    if trigger is not None:
         state = ViewState(period=period, cmp=cmp or "previous", org=org or None, types=tuple(types or ()),
                           lang=lang_of(lang), targets=parse(search).targets)
     else:
         state = parse(search)
-    snap = context.snapshot()
     language = lang_of(state.lang)
     period_options = [{"label": _period_label(r, language), "value": r["code"]}
                       for r in snap.periods.sort_values(["end", "start"], ascending=False).to_dict("records")]

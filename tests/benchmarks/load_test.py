@@ -418,6 +418,45 @@ def cpu_seconds(processes: list[psutil.Process]) -> dict[int, float]:
     return out
 
 
+def part_of(p: psutil.Process) -> str | None:
+    """Which part of the machine's work a process is: web, jobs (Celery and the Chromium it drives), database."""
+    try:
+        cmd, name = " ".join(p.cmdline()), p.name()
+    except psutil.Error:
+        return None
+    if "gunicorn" in cmd:
+        return "web"
+    if "celery" in cmd or "chrom" in name or "chrom" in cmd or "kaleido" in cmd:
+        return "jobs"
+    if name.startswith("postgres") or cmd.startswith("postgres"):
+        return "database"
+    return None
+
+
+class CpuByPart(threading.Thread):
+    """Every second: CPU seconds used by the web workers, the jobs and the database (see part_of)."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True, name="cpu-sampler")
+        self.seconds: list[tuple[float, dict[str, float]]] = []  # (time, {part: CPU seconds in that second})
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        last: dict[tuple[int, float], float] = {}
+        while not self.done.is_set():
+            row: dict[str, float] = {}
+            for p in psutil.process_iter():
+                with contextlib.suppress(psutil.Error):
+                    key, t = (p.pid, p.create_time()), p.cpu_times()
+                    used, before = t.user + t.system, last.get(key)
+                    last[key] = used
+                    part = part_of(p) if before is not None else None
+                    if part:
+                        row[part] = row.get(part, 0.0) + used - before
+            self.seconds.append((time.perf_counter(), row))
+            self.done.wait(1.0)
+
+
 def wait_ready(base: str, procs: list[subprocess.Popen], limit: float = 300) -> float:
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < limit:
@@ -567,6 +606,8 @@ def main() -> int:
         print(f"stack ready (/healthz) {vn(ready, 1)} s after starting; every web worker serving the dashboard "
               f"{vn(warm, 1)} s later (the officials arrive then)", flush=True)
 
+        sampler = CpuByPart()
+        sampler.start()
         stack_procs = tree(procs)
         cpu_stack0, cpu_me0, cpu_all0 = cpu_seconds(stack_procs), psutil.Process().cpu_times(), psutil.cpu_times()
         t0 = time.perf_counter()
@@ -596,6 +637,7 @@ def main() -> int:
         for thread in side:
             thread.join(600)
         wall = time.perf_counter() - t0
+        sampler.done.set()
         cpu_stack1, cpu_me1, cpu_all1 = cpu_seconds(tree(procs)), psutil.Process().cpu_times(), psutil.cpu_times()
         result = {"wall": wall, "import": import_info}
         # processes started during the run (kaleido's Chromium, a restarted worker) count from zero
@@ -648,8 +690,28 @@ def main() -> int:
     print(f"CPU (cores busy on average over the run): load generator {vn(me_cpu / result['wall'], 2)}, the stack "
           f"{vn(stack_cpu / result['wall'], 2)}, the import {import_cpu}"
           f", whole machine {vn(all_cpu / result['wall'], 2)} of {os.cpu_count()}")
+    by_part: dict[str, float] = {}
+    for _, row in sampler.seconds:
+        for part, used in row.items():
+            by_part[part] = by_part.get(part, 0.0) + used
+    print("CPU by part (cores on average): " + ", ".join(f"{part} {vn(used / result['wall'], 2)}"
+                                                         for part, used in sorted(by_part.items())))
     if memory:
         print(f"web workers' RSS at the end: {', '.join(vn(m) for m in memory)} MB")
+    print("\nevery 10 s: dashboard callbacks p50 / p95 / max ms; CPU cores of web, jobs, database; what ran")
+    for start in range(0, int(result["wall"]) + 1, 10):
+        lo, hi = t0 + start, t0 + start + 10
+        inside = [r.end - r.start for r in dash if lo <= r.start < hi]
+        cpu = {"web": 0.0, "jobs": 0.0, "database": 0.0}
+        for at, row in sampler.seconds:
+            if lo <= at < hi:
+                for part in cpu:
+                    cpu[part] += row.get(part, 0.0) / 10
+        running = [name for name in ("import", "export") if any(a < hi and b > lo for a, b in log.windows[name])]
+        if inside:
+            print(f"  {start:>4} s  {vn(statistics.median(inside) * 1000):>6} / "
+                  f"{vn(bd.percentile(inside, 0.95) * 1000):>6} / {vn(max(inside) * 1000):>6}   "
+                  f"{vn(cpu['web'], 2)} {vn(cpu['jobs'], 2)} {vn(cpu['database'], 2)}   {' '.join(running)}")
     windowed = during_import + during_export
     worst = bd.percentile([r.end - r.start for r in windowed], 0.95) if windowed else float("nan")
     print(f"\n[{'met' if not errors else 'MISSED'}] no errors: {len(errors)}")
