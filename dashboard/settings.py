@@ -62,6 +62,9 @@ SETTINGS: tuple[Setting, ...] = (
                                 "is not held up behind a long one"),
     Setting("JOB_NICENESS", "10", "how much lower the CPU priority of the Celery worker (imports, exports and the "
                                   "Chromium drawing charts) is than the web workers'; 0 keeps it equal"),
+    Setting("JOB_IDLE_PRIORITY", "true", "on Linux, the Celery worker (and its Chromium) also runs only on CPU time "
+                                         "the web workers leave unused (SCHED_IDLE), so an import or a report pack "
+                                         "never delays a page; false: only JOB_NICENESS"),
     Setting("PARSE_TIMEOUT", "120", "seconds an uploaded file may take to be read (in a separate process)"),
     Setting("PARSE_MEMORY_MB", "3072", "memory the process reading an uploaded file may use, in MB"),
     Setting("DEBUG", "false", "Dash's debug mode for `python app.py serve` (development only: refused unless "

@@ -198,6 +198,9 @@ def test_stk001_the_stack_runs_gunicorn_workers_and_a_celery_worker(stack):
     # jobs yield the CPU to the web workers (JOB_NICENESS, default 10); web workers run threads (gthread)
     web_nice = {p.nice() for p in gunicorn}
     assert len(web_nice) == 1 and {p.nice() for p in stack.processes("celery")} == {min(19, web_nice.pop() + 10)}
+    # and on Linux they run only on CPU time the web workers leave (JOB_IDLE_PRIORITY, SCHED_IDLE)
+    assert {os.sched_getscheduler(p.pid) for p in stack.processes("celery")} == {os.SCHED_IDLE}
+    assert {os.sched_getscheduler(p.pid) for p in gunicorn} == {os.SCHED_OTHER}
     assert all("gthread" in p.cmdline() for p in gunicorn if p.ppid() == stack.proc.pid)
     out = stack.output()
     assert f"http://127.0.0.1:{stack.port}/" in out and "thiet-lap" not in out  # an account exists: no set-up link

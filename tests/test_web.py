@@ -489,3 +489,40 @@ def test_web020_a_topic_list_written_as_json_is_what_the_components_would_send(s
         assert json.loads(to_json(written)) == json.loads(to_json(expected))
     plain = html.Li([html.Strong("Không có mã"), ""])
     assert json.loads(to_json(topic._item("Không có mã", None, ""))) == json.loads(to_json(plain))
+
+
+def test_web021_a_page_answer_costs_one_query_and_still_sees_a_new_import(client, tmp_path):
+    """A signed-in request reads its session, scope and the data version in one query; an answer already
+    computed for that version needs nothing more. An import committed elsewhere shows on the next request."""
+    from sqlalchemy import event
+
+    from dashboard.web import context
+
+    engine = context.engine()
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        if statement.split()[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK"):  # SQLite's own transaction steps
+            statements.append(statement)
+
+    call(client, "ovw-cards", url("?period=2024-Q2"))  # computed once
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        out = call(client, "ovw-cards", url("?period=2024-Q2"))
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert len(statements) == 1, statements
+    assert "sessions" in statements[0] and "audit_log" in statements[0]
+    assert "153" in json.dumps(out["ovw-cards"]["children"])  # Q2 members: 103 + 50
+    # a third quarter, committed through another engine (as another worker or the Celery worker would)
+    other = db.make_engine(engine.url)
+    q3 = [[1, "A", "Đảng bộ Sở Tài chính", "CQHC", 110, 41, 7], [2, "B", "Đảng bộ Công ty Điện lực", "DNNN", 50, 11, 0]]
+    result = imports.import_file(other, report("BÁO CÁO QUÝ III NĂM 2024", q3), "q3.xlsx",
+                                 imports.ImportOptions(actor="test"), dry_run=False)
+    other.dispose()
+    assert result.batch_id is not None
+    try:
+        out = call(client, "ovw-cards", url("?period=2024-Q3"))
+        assert "160" in json.dumps(out["ovw-cards"]["children"])  # 110 + 50, seen at once
+    finally:
+        imports.rollback(engine, result.batch_id, actor="test")  # the module's other tests expect two quarters

@@ -236,17 +236,24 @@ def new_session(conn: Connection, user_id: int) -> str:
 
 
 def session_user(conn: Connection, raw: str) -> User | None:
-    """The session's user with its scope, in one query (every request of a signed-in user asks this)."""
+    return session_user_and_version(conn, raw)[0]
+
+
+def session_user_and_version(conn: Connection, raw: str) -> tuple[User | None, int | None]:
+    """The session's user with its scope, and the store's data version (the newest audit-log id), in one
+    query: every request of a signed-in user needs both, and under load each round trip to the database
+    cost tens of milliseconds. (None, None) without a valid session."""
+    version = select(func.coalesce(func.max(audit_log.c.id), 0)).scalar_subquery()
     rows = conn.execute(
-        select(users.c.id, users.c.name, users.c.role, user_scopes.c.org_id)
+        select(users.c.id, users.c.name, users.c.role, user_scopes.c.org_id, version)
         .select_from(sessions.join(users, sessions.c.user_id == users.c.id)
                      .outerjoin(user_scopes, user_scopes.c.user_id == users.c.id))
         .where(sessions.c.id == sha256(raw), sessions.c.expires_at > now(), users.c.active)).all()
     if not rows:
-        return None
-    user_id, name, role, _ = rows[0]
+        return None, None
+    user_id, name, role, _, data_version = rows[0]
     scope = None if role == "admin" else frozenset(int(r[3]) for r in rows if r[3] is not None)
-    return User(id=user_id, name=name, role=role, scope=scope)
+    return User(id=user_id, name=name, role=role, scope=scope), int(data_version)
 
 
 def end_session(conn: Connection, raw: str) -> None:

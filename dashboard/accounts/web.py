@@ -26,6 +26,7 @@ from flask import (
     Flask,
     Response,
     current_app,
+    g,
     has_request_context,
     jsonify,
     redirect,
@@ -280,6 +281,7 @@ def init_app(app: Dash) -> None:
     server.register_error_handler(429, _rate_limited)
     server.extensions["thongke_dash"] = app
     context.set_scope_provider(scope)
+    context.data().known_version = _request_version
 
 
 def scope() -> frozenset[int] | None:
@@ -314,7 +316,18 @@ def _load_user(req) -> store.User | None:
     if not isinstance(sid, str):
         return None
     with engine.connect() as conn:
-        return store.session_user(conn, sid)
+        found, version = store.session_user_and_version(conn, sid)
+    g.data_version = version  # read in the same query: the figures of this request need no second round trip
+    return found
+
+
+def _request_version() -> int | None:
+    """The data version read with the current request's session (see ``_load_user``), for the request's first
+    snapshot only: a request that then changes the data (a rollback) reads the version afresh."""
+    if not has_request_context():
+        return None
+    current_user._get_current_object()  # loads the user, and with it the version (once per request)
+    return g.pop("data_version", None)
 
 
 def _ip() -> str | None:

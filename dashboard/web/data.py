@@ -22,6 +22,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -95,8 +96,15 @@ class DataService:
         self.last_refresh: str = ""  # "full", "delta", "disk" or "orgs": how the last snapshot was made
         self.warmers: list = []  # functions of the process's first snapshot, run in a background thread
         self._background: list[threading.Thread] = []  # started behind new snapshots (see settle())
+        # the data version already read for the current request, if any (the accounts layer reads it with the
+        # session, in the same query); None: ask the store
+        self.known_version: Callable[[], int | None] = lambda: None
 
     def version(self) -> int:
+        known = self.known_version()
+        current = self._snapshot
+        if known is not None and (current is None or known >= current.version):
+            return known  # (older than the snapshot: read before another request refreshed it; ask the store)
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.coalesce(func.max(audit_log.c.id), 0))).scalar_one())
 

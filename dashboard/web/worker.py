@@ -7,6 +7,7 @@ data: the stack's start-up has seen to the store). Needs ``CELERY_BROKER_URL``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from celery.signals import worker_process_init
@@ -22,6 +23,11 @@ if not jobs.broker_url():
 # below the web workers: an import or a report pack (and its Chromium, which inherits this) must not take the
 # CPU from officials looking at the dashboard
 os.nice(max(0, settings.get_int("JOB_NICENESS")))
+if settings.get_bool("JOB_IDLE_PRIORITY") and hasattr(os, "SCHED_IDLE"):
+    # niceness only weighs: under load a niced job still took half a core and delayed the pages' database
+    # round trips; SCHED_IDLE runs it only when nothing else wants the CPU (inherited by the pool and Chromium)
+    with contextlib.suppress(OSError):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 dash_app = create_app(sample_data=False, warm=False)
 app = jobs.celery_app()
 jobs.manager()  # the manager the pages registered their callbacks with (one per process)

@@ -453,6 +453,8 @@ class CpuByPart(threading.Thread):
                     part = part_of(p) if before is not None else None
                     if part:
                         row[part] = row.get(part, 0.0) + used - before
+                        if part == "web":  # each worker too: one process runs one thread at a time
+                            row[f"web {p.pid}"] = used - before
             self.seconds.append((time.perf_counter(), row))
             self.done.wait(1.0)
 
@@ -698,22 +700,35 @@ def main() -> int:
                                                          for part, used in sorted(by_part.items())))
     if memory:
         print(f"web workers' RSS at the end: {', '.join(vn(m) for m in memory)} MB")
-    print("\nevery 10 s: dashboard callbacks p50 / p95 / max ms; CPU cores of web, jobs, database; what ran")
+    print("\nevery 10 s: dashboard callbacks p50 / p95 / max ms; CPU cores of web (each worker), jobs, database; "
+          "what ran")
     for start in range(0, int(result["wall"]) + 1, 10):
         lo, hi = t0 + start, t0 + start + 10
         inside = [r.end - r.start for r in dash if lo <= r.start < hi]
         cpu = {"web": 0.0, "jobs": 0.0, "database": 0.0}
+        workers: dict[str, float] = {}
         for at, row in sampler.seconds:
             if lo <= at < hi:
                 for part in cpu:
                     cpu[part] += row.get(part, 0.0) / 10
+                for part, used in row.items():
+                    if part.startswith("web "):
+                        workers[part] = workers.get(part, 0.0) + used / 10
         running = [name for name in ("import", "export") if any(a < hi and b > lo for a, b in log.windows[name])]
         if inside:
             print(f"  {start:>4} s  {vn(statistics.median(inside) * 1000):>6} / "
                   f"{vn(bd.percentile(inside, 0.95) * 1000):>6} / {vn(max(inside) * 1000):>6}   "
-                  f"{vn(cpu['web'], 2)} {vn(cpu['jobs'], 2)} {vn(cpu['database'], 2)}   {' '.join(running)}")
+                  f"{vn(cpu['web'], 2)} ({' '.join(vn(w, 2) for _, w in sorted(workers.items()))}) "
+                  f"{vn(cpu['jobs'], 2)} {vn(cpu['database'], 2)}   {' '.join(running)}")
     windowed = during_import + during_export
     worst = bd.percentile([r.end - r.start for r in windowed], 0.95) if windowed else float("nan")
+    if windowed:
+        slow = [r for r in windowed if r.end - r.start > worst]
+        counts: dict[str, int] = {}
+        for r in slow:
+            counts[r.what] = counts.get(r.what, 0) + 1
+        print("the slowest 5 % during the import and the exports, by callback: " + ", ".join(
+            f"{what} {n}" for what, n in sorted(counts.items(), key=lambda kv: -kv[1])))
     print(f"\n[{'met' if not errors else 'MISSED'}] no errors: {len(errors)}")
     print(f"[{'met' if worst <= GOAL_P95 else 'MISSED'}] dashboard p95 ≤ 500 ms during the import and the exports: "
           f"{vn(worst * 1000)} ms")
