@@ -526,3 +526,44 @@ def test_web021_a_page_answer_costs_one_query_and_still_sees_a_new_import(client
         assert "160" in json.dumps(out["ovw-cards"]["children"])  # 110 + 50, seen at once
     finally:
         imports.rollback(engine, result.batch_id, actor="test")  # the module's other tests expect two quarters
+
+
+def test_web022_the_organization_filter_lists_whole_top_levels_and_finds_the_rest_by_typing(client, monkeypatch):
+    """A country's 3.300 communes are not sent with every page: the filter lists whole levels from the top
+    (at most ORG_OPTIONS_MAX), says that typing finds the rest, and a typed search (diacritics and case aside,
+    every word) lists the matching organizations."""
+    import pandas as pd
+
+    from dashboard.web import app as shell
+
+    orgs = pd.DataFrame({
+        "id": [1, 2, 3, 4, 5, 6, 7],
+        "code": ["VN", "T01", "T02", "X011", "X012", "X021", None],
+        "name": ["Cả nước", "Tỉnh Một", "Tỉnh Hai", "Xã Đông An", "Xã Tây", "Xã Bắc Sơn", "Chi bộ 1"],
+        "parent_id": pd.array([None, 1, 1, 2, 2, 3, 4], dtype="Int64"),
+        "level": [0, 1, 1, 2, 2, 2, 3],
+    })
+    options, capped = shell._org_options(orgs)
+    assert [o["value"] for o in options] == ["VN", "T02", "T01", "X011"] and not capped  # 7 has no children
+    monkeypatch.setattr(shell, "ORG_OPTIONS_MAX", 3)
+    options, capped = shell._org_options(orgs)
+    assert [o["value"] for o in options] == ["VN", "T02", "T01"] and capped
+    assert options[1]["label"] == "· Tỉnh Hai (T02)"
+
+    dep = next(d for d in client.dash_deps if d["inputs"][0] == {"id": "filter-org", "property": "search_value"})
+
+    def search(text, value=None, options=None):
+        body = {"output": dep["output"], "outputs": {"id": "filter-org", "property": "options"},
+                "inputs": [{"id": "filter-org", "property": "search_value", "value": text}],
+                "state": [{"id": "filter-org", "property": "value", "value": value},
+                          {"id": "filter-org", "property": "options", "value": options}],
+                "changedPropIds": ["filter-org.search_value"]}
+        return client.post("/_dash-update-component", json=body)
+
+    found = search("đang bo KHỐI").get_json()["response"]["filter-org"]["options"]
+    assert [o["value"] for o in found] == ["KHOI"]
+    assert search("không có").get_json()["response"]["filter-org"]["options"] == []
+    chosen = {"label": "Đảng bộ Sở Tài chính", "value": "A"}
+    kept = search("zzz", "A", [chosen]).get_json()["response"]["filter-org"]["options"]
+    assert kept == [chosen]  # the chosen organization stays listed whatever is typed
+    assert search("k").status_code == 204  # one letter: nothing asked yet

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc
+import numpy as np
 from dash import ALL, Dash, Input, Output, State, callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 from sqlalchemy import Engine
 
-from dashboard import settings
+from dashboard import analytics, settings
 from dashboard.accounts import web as accounts
 from dashboard.analytics import DEFAULT_TARGETS
 from dashboard.store import db
@@ -25,8 +26,9 @@ from dashboard.web.ids import Id
 from dashboard.web.links import page_of, site_path
 from dashboard.web.sample import ensure_sample_data
 from dashboard.web.state import TARGET_KEYS, ViewState, build, parse, parse_targets
-from dashboard.web.view import default_period, find_org, remembered
+from dashboard.web.view import default_period, find_org, remembered, search_keys
 from loaders.catalogue import ORG_TYPES
+from loaders.text import fold
 
 HERE = Path(__file__).resolve().parent.parent
 PAGES = (("page_overview", "/"), ("page_admissions", "/phat-trien-dang-vien"), ("page_discipline", "/ky-luat"),
@@ -165,7 +167,8 @@ def _sync_filters(snap, trigger, search, period, cmp, org, types, lang):
         snap.periods, snap.facts)
     cmp_options = [{"label": t(f"cmp_{c}", language), "value": c} for c in ("previous", "same_last_year",
                                                                             "term_start")]
-    org_options = list(remembered(snap, ("org-options",), lambda: _org_options(snap.orgs)))  # a copy: extended below
+    org_options, capped = remembered(snap, ("org-options",), lambda: _org_options(snap.orgs))
+    org_options = list(org_options)  # a copy: extended below
     org_value = state.org if find_org(snap.orgs, state.org) is not None else None
     if org_value is not None and org_value not in {o["value"] for o in org_options}:
         # a drilled-into organization without sub-organizations is not among the options: add it, or the
@@ -176,7 +179,8 @@ def _sync_filters(snap, trigger, search, period, cmp, org, types, lang):
     state = state.with_(period=period_value, org=org_value)
     new_search = build(state)
     return (new_search if new_search != (search or "") else dash.no_update,
-            period_options, period_value, cmp_options, state.cmp, org_options, org_value, t("org_all", language),
+            period_options, period_value, cmp_options, state.cmp, org_options, org_value,
+            t("org_all_search" if capped else "org_all", language),
             type_options, list(state.types), t("types_all", language), language)
 
 
@@ -186,14 +190,61 @@ def _period_label(row: dict, lang: str) -> str:
     return period_label_en(row["code"], row["kind"], row["label"]) if lang == "en" else row["label"]
 
 
-def _org_options(orgs) -> list[dict]:
-    """Every organization that has sub-organizations, indented by level, searchable by name or code."""
+ORG_OPTIONS_MAX = 500  # organizations listed in the filter before typing (whole levels, from the top)
+ORG_SEARCH_MAX = 50  # organizations a typed search lists
+
+
+def _org_options(orgs) -> tuple[list[dict], bool]:
+    """The organizations that have sub-organizations, indented by level, as whole levels from the top while
+    they number at most ORG_OPTIONS_MAX (a province's communes all fit; a country's 3.300 communes would make
+    every page send 300 KB: they are found by typing, see ``search_orgs``); and whether some were left out."""
     if orgs.empty:
-        return []
+        return [], False
+    rows = _with_children(orgs)
+    counts = rows["level"].value_counts().sort_index()
+    shown_levels, total = [], 0
+    for level, n in counts.items():
+        if total + n > ORG_OPTIONS_MAX and shown_levels:
+            break
+        shown_levels.append(level)
+        total += n
+    shown = rows[rows["level"].isin(shown_levels)]
+    return [_org_option(r) for r in shown.itertuples()], len(shown) < len(rows)
+
+
+@analytics.memoized
+def _with_children(orgs):
+    """Organizations with sub-organizations (and the tops), by level then name."""
     parents = set(orgs["parent_id"].dropna().astype(int))
-    rows = orgs[orgs["id"].isin(parents) | orgs["parent_id"].isna()].sort_values(["level", "name"])
-    return [{"label": ("· " * int(r.level)) + r.name + (f" ({r.code})" if isinstance(r.code, str) else ""),
-             "value": r.code if isinstance(r.code, str) else str(r.id)} for r in rows.itertuples()]
+    return orgs[orgs["id"].isin(parents) | orgs["parent_id"].isna()].sort_values(["level", "name"])
+
+
+def _org_option(r) -> dict:
+    return {"label": ("· " * int(r.level)) + r.name + (f" ({r.code})" if isinstance(r.code, str) else ""),
+            "value": r.code if isinstance(r.code, str) else str(r.id)}
+
+
+@callback(Output(Id.ORG, "options", allow_duplicate=True), Input(Id.ORG, "search_value"), State(Id.ORG, "value"),
+          State(Id.ORG, "options"), prevent_initial_call=True)
+def search_orgs(text, value, options):
+    """Typing in the organization filter: the organizations (with sub-organizations) whose name or code holds
+    every typed word, diacritics and case aside, at most ORG_SEARCH_MAX; the chosen one stays listed."""
+    words = fold(text or "").split()
+    if not words or len(" ".join(words)) < 2:
+        raise PreventUpdate
+    snap = context.snapshot()
+    found = remembered(snap, ("org-search", tuple(words)), lambda: _org_search(snap, words))
+    kept = [o for o in options or [] if isinstance(o, dict) and o.get("value") == value]
+    return kept + [o for o in found if o["value"] != value]
+
+
+def _org_search(snap, words: list[str]) -> list[dict]:
+    rows = _with_children(snap.orgs)
+    keys = search_keys(snap).reindex(rows["id"].astype("int64").to_numpy()).fillna("")
+    hit = np.ones(len(rows), dtype=bool)
+    for word in words:
+        hit &= keys.str.contains(word, regex=False).to_numpy(dtype=bool)
+    return [_org_option(r) for r in rows[hit].head(ORG_SEARCH_MAX).itertuples()]
 
 
 def _targets_modal() -> dbc.Modal:

@@ -16,6 +16,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "cmp_term_start": ("Đầu nhiệm kỳ", "Start of term"),
     "org": ("Tổ chức", "Organization"),
     "org_all": ("Toàn bộ", "Everything"),
+    "org_all_search": ("Toàn bộ (gõ tên hoặc mã để tìm cấp dưới)", "Everything (type a name or code to find lower "
+                                                                  "levels)"),
     "types": ("Loại hình", "Organization types"),
     "types_all": ("Tất cả loại hình", "All types"),
     "clear": ("Bỏ lọc", "Clear"),
