@@ -58,7 +58,8 @@ _MONTHS_BY_KIND = {"month": 1, "quarter": 3, "half": 6, "nine_months": 9, "year"
 _PINNED: weakref.WeakValueDictionary[int, pd.DataFrame] = weakref.WeakValueDictionary()
 _MEMO: OrderedDict[tuple, tuple[tuple, object, int]] = OrderedDict()  # key → (frames' refs, result, bytes)
 _MEMO_LOCK = threading.Lock()
-MEMO_SIZE = 512  # results kept (least recently used dropped)
+MEMO_SIZE = 4096  # results kept (least recently used dropped; 512 evicted the intermediate results of 35 scopes
+# under load and cost 13 % more CPU per callback; the byte budget below is what bounds memory)
 MEMO_BYTES = 768 * 2**20  # and at most this much in frames (at national size one result may be 50 MB)
 _memo_bytes = 0
 _last_scan = 0.0
@@ -839,17 +840,18 @@ def _org_info(orgs: pd.DataFrame, lang: Lang = "vi") -> pd.DataFrame:
     info["org_type_name"] = types.map(names_by_type).to_numpy()
     if "level" in orgs.columns:
         info["level"] = orgs["level"].to_numpy()
-    return info.rename(columns={"id": "org_id"})
+    return info.rename(columns={"id": "org_id"}).astype({"org_id": "int64"})
 
 
 def _attach_info(frame: pd.DataFrame, orgs: pd.DataFrame, lang: Lang = "vi", *, by_name: bool = True) -> pd.DataFrame:
     if not _pinned(orgs) and len(frame) < len(orgs):  # describe only the organizations listed
         listed = frame["org_id"].to_numpy(dtype=np.int64)
         orgs = orgs[_in(orgs["id"], np.concatenate([listed, _up(_parent_lookup(orgs), listed)]))]
-    info = _org_info(orgs, lang).astype({"org_id": "int64"})  # memoized for the snapshot's organizations
+    info = _org_info(orgs, lang)  # memoized for the snapshot's organizations
     out = frame.copy()
     out["org_id"] = out["org_id"].astype("int64")
-    out = info.merge(out, on="org_id", how="inner")
+    # only the listed organizations' rows, in the registry's order (merging all 55.000 cost ~10 ms a list)
+    out = info[_in(info["org_id"], out["org_id"].to_numpy())].merge(out, on="org_id", how="inner")
     order = ["name", "org_id"] if by_name else ["org_id"]
     return out.sort_values(order, kind="stable").reset_index(drop=True)
 

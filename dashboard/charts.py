@@ -69,6 +69,7 @@ class Chart:
     build: Builder
     excel: str | None = "col"  # the native Excel chart beside the table: col, bar, line, stacked, None
     report_table: bool = True  # the table is short enough for the report pack
+    figure_only: Callable[..., go.Figure] | None = None  # the figure without its table (what a page shows)
 
     def title(self, lang: Lang = "vi") -> str:
         return self.en if lang == "en" else self.vi
@@ -297,9 +298,14 @@ def balance_trend(view, lang: Lang) -> tuple[go.Figure, Table]:
 HIERARCHY_DEPTH = 3
 
 
+def organizations_tree_figure(view, lang: Lang) -> go.Figure:
+    tree = analytics.hierarchy_frame(view.facts, view.orgs, view.period_id, root_id=view.root_id)
+    return figures.build_hierarchy_figure(tree, lang=lang, max_depth=HIERARCHY_DEPTH)
+
+
 def organizations_tree(view, lang: Lang) -> tuple[go.Figure, Table]:
     tree = analytics.hierarchy_frame(view.facts, view.orgs, view.period_id, root_id=view.root_id)
-    fig = figures.build_hierarchy_figure(tree, lang=lang, max_depth=HIERARCHY_DEPTH)
+    fig = organizations_tree_figure(view, lang)
     shown = tree[tree["depth"] < HIERARCHY_DEPTH] if "depth" in tree.columns else tree
     # plain lists, not pandas cells one by one: a national tree shows 3.400 rows
     ids, shown_names = shown["id"].tolist(), shown["name"].tolist()
@@ -340,7 +346,7 @@ CHARTS: tuple[Chart, ...] = (
     Chart("balance-trend", "Số lượng đảng viên qua các kỳ", "Membership over time", "page_balance", balance_trend,
           "line"),
     Chart("organizations-tree", "Cơ cấu tổ chức theo số đảng viên", "Organizations by number of members",
-          "page_orgs", organizations_tree, None, report_table=False),
+          "page_orgs", organizations_tree, None, report_table=False, figure_only=organizations_tree_figure),
 )
 BY_ID: dict[str, Chart] = {c.id: c for c in CHARTS}
 CHART_IDS: tuple[str, ...] = tuple(BY_ID)
@@ -356,5 +362,8 @@ def build(chart_id: str, view, lang: Lang = "vi") -> tuple[go.Figure, Table]:
 
 
 def figure(chart_id: str, view, lang: Lang = "vi") -> go.Figure:
-    """The chart's figure alone (what a page shows)."""
+    """The chart's figure alone (what a page shows; a chart with a long table skips making it)."""
+    chart = BY_ID[chart_id]
+    if chart.figure_only is not None and view.period_id is not None and not view.facts.empty:
+        return chart.figure_only(view, lang)
     return build(chart_id, view, lang)[0]

@@ -567,3 +567,22 @@ def test_web022_the_organization_filter_lists_whole_top_levels_and_finds_the_res
     kept = search("zzz", "A", [chosen]).get_json()["response"]["filter-org"]["options"]
     assert kept == [chosen]  # the chosen organization stays listed whatever is typed
     assert search("k").status_code == 204  # one letter: nothing asked yet
+
+
+def test_web023_a_page_figure_is_the_catalogue_figure_without_its_table(client):
+    """Pages ask only for figures; a chart that skips making its table (the organization tree) draws the same
+    figure as the catalogue's full build, which exports use."""
+    import plotly.io as pio
+
+    from dashboard import charts
+    from dashboard.web import context
+    from dashboard.web.state import parse
+    from dashboard.web.view import resolve
+
+    view = resolve(context.data().snapshot(), parse("?period=2024-Q2"))
+    assert any(c.figure_only is not None for c in charts.CHARTS)
+    for chart_id in charts.CHART_IDS:
+        for lang in ("vi", "en"):
+            shown = charts.figure(chart_id, view, lang)
+            full, _table = charts.build(chart_id, view, lang)
+            assert pio.to_json(shown) == pio.to_json(full), chart_id
