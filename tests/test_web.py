@@ -586,3 +586,42 @@ def test_web023_a_page_figure_is_the_catalogue_figure_without_its_table(client):
             shown = charts.figure(chart_id, view, lang)
             full, _table = charts.build(chart_id, view, lang)
             assert pio.to_json(shown) == pio.to_json(full), chart_id
+
+
+def test_web024_web_workers_starting_together_on_an_empty_store_set_the_sample_up_once(tmp_path):
+    """Several gunicorn workers start at once on an empty store: exactly one imports the sample data, and the
+    others start too (they used to fail on "code KHOI already exists")."""
+    import threading
+
+    from sqlalchemy import func, select
+
+    from dashboard.store.schema import import_batches, organizations
+    from dashboard.web.sample import SAMPLE_ROOT, ensure_sample_data
+
+    url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    db.upgrade(db.make_engine(url))
+    engines = [db.make_engine(url) for _ in range(3)]
+    start = threading.Barrier(len(engines))
+    results: list[object] = []
+
+    def worker(engine) -> None:
+        start.wait()
+        try:
+            results.append(ensure_sample_data(engine))
+        except Exception as error:  # what a worker failing to start would see
+            results.append(error)
+
+    threads = [threading.Thread(target=worker, args=(e,)) for e in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert sorted(map(repr, results)) == ["False", "False", "True"], results
+    with engines[0].connect() as conn:
+        assert conn.execute(select(func.count()).select_from(organizations)
+                            .where(organizations.c.code == SAMPLE_ROOT[1])).scalar_one() == 1
+        batches = conn.execute(select(func.count()).select_from(import_batches)).scalar_one()
+    from dashboard.web.sample import SAMPLES
+    assert batches == len(SAMPLES)
+    for engine in engines:
+        engine.dispose()

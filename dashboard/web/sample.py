@@ -21,6 +21,11 @@ def ensure_sample_data(engine: Engine) -> bool:
                 select(func.count()).select_from(import_batches)).scalar_one():
             return False
     with db.write_transaction(engine) as conn:
+        # asked again inside the write: several web workers starting on an empty store all get here, and only
+        # the first one in may set it up (the others used to fail to start on "code KHOI already exists")
+        if conn.execute(select(func.count()).select_from(organizations)).scalar_one() or conn.execute(
+                select(func.count()).select_from(import_batches)).scalar_one():
+            return False
         name, code = SAMPLE_ROOT
         create_org(conn, Registry.load(conn), name=name, code=code, org_type=None, parent_id=None, actor=SAMPLE_USER)
     options = imports.ImportOptions(create_orgs=True, accept_warnings=True, actor=SAMPLE_USER)
