@@ -625,3 +625,37 @@ def test_web024_web_workers_starting_together_on_an_empty_store_set_the_sample_u
     assert batches == len(SAMPLES)
     for engine in engines:
         engine.dispose()
+
+
+def test_web025_the_registry_is_read_again_only_when_it_changed(store_url):
+    """On PostgreSQL a new data version that leaves the organizations as they were (figures of known
+    organizations, a period lock) keeps the same organizations frame, so what was computed from it stays
+    valid; a rename is read at once. (SQLite reads the small registry every time.)"""
+    import datetime as dt
+
+    from dashboard.store import registry
+    from dashboard.web.data import DataService
+
+    engine = db.make_engine(store_url)
+    db.upgrade(engine)
+    with db.write_transaction(engine) as conn:
+        create_org(conn, Registry.load(conn), name="Đảng bộ Khối Thử", code="KHOI", org_type=None, parent_id=None)
+    options = imports.ImportOptions(create_orgs=True, actor="test")
+    imports.import_file(engine, report("BÁO CÁO QUÝ I NĂM 2024", Q1), "q1.xlsx", options, dry_run=False)
+    data = DataService(engine)
+    first = data.snapshot()
+    imports.import_file(engine, report("BÁO CÁO QUÝ II NĂM 2024", Q2), "q2.xlsx",
+                        imports.ImportOptions(actor="test"), dry_run=False)  # known organizations only
+    imports.set_lock(engine, "2024-Q1", True, "test")
+    second = data.snapshot()
+    assert second.version > first.version and len(second.facts) == 4
+    postgres = engine.dialect.name == "postgresql"
+    assert (second.orgs is first.orgs) == postgres
+    with db.write_transaction(engine) as conn:
+        reg = Registry.load(conn)
+        registry.rename(conn, reg, reg.orgs[reg.by_code["A"]], "Đảng bộ Sở Tài chính tỉnh", dt.date(2024, 7, 1),
+                        "test")
+    third = data.snapshot()
+    assert third.orgs is not second.orgs
+    assert "Đảng bộ Sở Tài chính tỉnh" in set(third.orgs["name"])
+    engine.dispose()

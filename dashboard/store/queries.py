@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, text
 
 from dashboard.store.registry import Registry, successor_shares
 from dashboard.store.schema import facts, import_batches, organizations, periods
@@ -36,6 +36,17 @@ def organizations_frame(conn: Connection) -> pd.DataFrame:
     rows = conn.execute(select(organizations).order_by(organizations.c.id)).all()
     # plain tuples: a DataFrame built from Row objects probes each one for namedtuple fields (slow at 50.000)
     return pd.DataFrame.from_records([tuple(r) for r in rows], columns=[c.name for c in organizations.columns])
+
+
+def organizations_fingerprint(conn: Connection) -> str | None:
+    """A digest of every organization row, computed by PostgreSQL (a country's 55.000 rows: about 0,2 s of
+    the server's time instead of 0,6 s turning them into a frame); None on SQLite (small: read the rows)."""
+    if conn.dialect.name != "postgresql":
+        return None
+    cols = [f"coalesce({c.name}::text, '\\N')" for c in organizations.columns]
+    row = conn.execute(text(f"SELECT count(*), md5(string_agg(concat_ws('|', {', '.join(cols)}), E'\\n' "
+                            f"ORDER BY id)) FROM organizations")).one()
+    return f"{row[0]}:{row[1]}"
 
 
 _NULL = -(2 ** 62)  # stands for NULL in the integer matrix current_values fetches (counts are never this)

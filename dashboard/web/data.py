@@ -53,6 +53,7 @@ class Snapshot:
     sample_only: bool  # every committed import came from the bundled sample data
     scope: Scope = None
     batches: dict[int, str] = field(default_factory=dict, compare=False)  # import id → "status:sha256"
+    orgs_print: str | None = field(default=None, compare=False)  # the registry's digest (PostgreSQL only)
     memo: dict = field(default_factory=dict, compare=False, repr=False)  # results derived from this snapshot
 
     def __post_init__(self) -> None:
@@ -183,7 +184,14 @@ class DataService:
         # an import's state: its status and its file's hash (a store rebuilt at the same path differs here)
         states = {int(i): f"{st}:{sha}" for i, st, sha in conn.execute(select(b.id, b.status, b.sha256))}
         users = set(conn.execute(select(b.created_by).where(b.status == queries.COMMITTED)).scalars())
-        orgs, periods = queries.organizations_frame(conn), queries.list_periods(conn)
+        periods = queries.list_periods(conn)
+        # the registry read again only when it changed (an import that creates no organization, a lock: the
+        # same frame, and every result computed from it stays valid)
+        orgs_print = queries.organizations_fingerprint(conn)
+        if orgs_print is not None and previous is not None and previous.orgs_print == orgs_print:
+            orgs = previous.orgs
+        else:
+            orgs = queries.organizations_frame(conn)
         how = "full"
         if previous is not None:
             changed = sorted(i for i in set(states) | set(previous.batches)
@@ -199,7 +207,7 @@ class DataService:
             # period order: one period's rows are a contiguous slice (analytics.period_slice)
             facts = facts.sort_values(["period_id", "org_id"], kind="stable").reset_index(drop=True)
         snap = Snapshot(version=version, facts=facts, orgs=orgs, periods=periods,
-                        sample_only=bool(users) and users == {SAMPLE_USER}, batches=states)
+                        sample_only=bool(users) and users == {SAMPLE_USER}, batches=states, orgs_print=orgs_print)
         return snap, how
 
     @staticmethod
