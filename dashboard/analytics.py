@@ -299,11 +299,11 @@ def descendants(orgs: pd.DataFrame, root_id: int) -> set[int]:
 @memoized
 def descendant_ids(orgs: pd.DataFrame, root_id: int) -> np.ndarray:
     """:func:`descendants` as a sorted array, found level by level in numpy (memoized for a pinned frame)."""
+    if int(root_id) < 0:
+        return np.array([int(root_id)], dtype=np.int64)
     ids = orgs["id"].to_numpy(dtype=np.int64)
     parents = pd.array(orgs["parent_id"], dtype="Int64").to_numpy(dtype=np.int64, na_value=-1)
     top = int(max(ids.max(initial=-1), parents.max(initial=-1), int(root_id))) + 1
-    if int(root_id) < 0:
-        return np.array([int(root_id)], dtype=np.int64)
     inside = np.zeros(top, dtype=bool)
     inside[int(root_id)] = True
     frontier = inside.copy()

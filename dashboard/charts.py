@@ -356,7 +356,7 @@ def build(chart_id: str, view, lang: Lang = "vi") -> tuple[go.Figure, Table]:
     """The chart's figure and table for a view (a readable "no data" figure and an empty table when the view
     has no figures). Raises KeyError for an unknown id."""
     chart = BY_ID[chart_id]
-    if view.period_id is None or view.facts.empty:
+    if _no_figures(view):
         return figures.empty_figure(lang, title=chart.title(lang)), make_table([], [("", "")])
     return chart.build(view, lang)
 
@@ -364,6 +364,10 @@ def build(chart_id: str, view, lang: Lang = "vi") -> tuple[go.Figure, Table]:
 def figure(chart_id: str, view, lang: Lang = "vi") -> go.Figure:
     """The chart's figure alone (what a page shows; a chart with a long table skips making it)."""
     chart = BY_ID[chart_id]
-    if chart.figure_only is not None and view.period_id is not None and not view.facts.empty:
+    if chart.figure_only is not None and not _no_figures(view):
         return chart.figure_only(view, lang)
     return build(chart_id, view, lang)[0]
+
+
+def _no_figures(view) -> bool:
+    return view.period_id is None or view.facts.empty

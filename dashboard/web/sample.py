@@ -17,14 +17,12 @@ SAMPLE_ROOT = ("Đảng bộ Khối các cơ quan và doanh nghiệp tỉnh Than
 def ensure_sample_data(engine: Engine) -> bool:
     """Import the sample workbooks if the store has no organization and no import yet; True if it did."""
     with engine.connect() as conn:
-        if conn.execute(select(func.count()).select_from(organizations)).scalar_one() or conn.execute(
-                select(func.count()).select_from(import_batches)).scalar_one():
+        if _has_data(conn):  # the usual case, without waiting for the write lock
             return False
     with db.write_transaction(engine) as conn:
         # asked again inside the write: several web workers starting on an empty store all get here, and only
         # the first one in may set it up (the others used to fail to start on "code KHOI already exists")
-        if conn.execute(select(func.count()).select_from(organizations)).scalar_one() or conn.execute(
-                select(func.count()).select_from(import_batches)).scalar_one():
+        if _has_data(conn):
             return False
         name, code = SAMPLE_ROOT
         create_org(conn, Registry.load(conn), name=name, code=code, org_type=None, parent_id=None, actor=SAMPLE_USER)
@@ -33,3 +31,9 @@ def ensure_sample_data(engine: Engine) -> bool:
         path = ROOT / "data" / "samples" / file_name
         imports.import_file(engine, path.read_bytes(), file_name, options, dry_run=False)
     return True
+
+
+def _has_data(conn) -> bool:
+    """Any organization or any import in the store."""
+    return bool(conn.execute(select(func.count()).select_from(organizations)).scalar_one() or conn.execute(
+        select(func.count()).select_from(import_batches)).scalar_one())

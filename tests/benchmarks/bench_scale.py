@@ -34,7 +34,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -53,6 +52,7 @@ import bench_dashboard as bd  # noqa: E402
 from bench_store import _child as import_in_child  # noqa: E402
 
 from tests.auth import create_user  # noqa: E402
+from tests.servers import free_port  # noqa: E402
 
 CACHE = ROOT / ".bench"
 SCALES = ("bloc", "province", "national")
@@ -157,12 +157,6 @@ def measure_callbacks(scale: str, url: str, runs: int) -> dict:
 
 
 # --- a real gunicorn worker ---------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def worker_env(url: str, snapshots: Path, exports: Path) -> dict[str, str]:
     env = dict(os.environ)
     for name in ("REDIS_URL", "CELERY_BROKER_URL", "DATABASE_PATH"):

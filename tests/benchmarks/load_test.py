@@ -39,7 +39,6 @@ import os
 import random
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -62,6 +61,7 @@ from bench_exports import PACK  # noqa: E402
 
 from dashboard.store.schema import organizations  # noqa: E402
 from tests.auth import create_user, login_session  # noqa: E402
+from tests.servers import free_port  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 GOAL_P95 = 0.500
@@ -341,12 +341,6 @@ def run_exports(base: str, admin: str, search: str, log: Log, starts: list[float
 
 
 # --- the stack ----------------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def stack_env(url: str, redis_url: str, port: int, scale: str) -> dict[str, str]:
     env = dict(os.environ)
     env.pop("DATABASE_PATH", None)
