@@ -33,13 +33,17 @@ h1{{font-size:1.4rem;color:#b02a37}}p{{line-height:1.5}}.en{{color:#6c757d}}</st
 <p><a href="">Tải lại trang / Reload the page</a></p></body></html>"""
 
 
+# what the store raises when it cannot be reached (down, restarting, a dead pooled connection)
+STORE_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError, sa_exc.TimeoutError)
+
+
 def install(server: Flask) -> None:
     """Answer the store's and Redis's connection failures, wherever they happen in a request, with a 503;
     and finish Dash's set-up now (see ``_set_up_dash``). Call after ``accounts.init_app``."""
     dash_app = server.extensions.get("thongke_dash")
     if dash_app is not None:
         _set_up_dash(dash_app)
-    for error in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError, sa_exc.TimeoutError):
+    for error in STORE_ERRORS:
         server.register_error_handler(error, _store_down)
     try:
         import redis
