@@ -9,6 +9,8 @@ import json
 import os
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dashboard.store import db, imports
 from dashboard.store.registry import Registry, create_org
@@ -684,3 +686,38 @@ def test_web026_a_worker_starting_as_the_store_goes_away_still_starts(tmp_path, 
     err = capsys.readouterr().err
     assert "The store cannot be reached" in err and "không kết nối được cơ sở dữ liệu" in err
     assert "Traceback" not in err
+
+
+_pairs = st.lists(st.tuples(st.integers(1, 6), st.integers(1, 5)), max_size=30, unique=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(old=_pairs, touched=_pairs, fresh=_pairs, nulls=st.integers(0, 2 ** 16))
+def test_web027_a_spliced_snapshot_equals_removing_the_touched_pairs_adding_the_fresh_rows_and_sorting(
+        old, touched, fresh, nulls):
+    """The refresh after an import assembles the new figures from runs of the old and the fresh rows; whatever
+    the pairs (a new period at the end, a period replaced, rows interleaved), the result is the plain
+    definition: old without the touched pairs, plus the fresh rows, in (period, org) order."""
+    import numpy as np
+    import pandas as pd
+
+    from dashboard.web import data
+
+    def frame(pairs, base):
+        pairs = sorted(pairs, key=lambda p: (p[1], p[0]))  # snapshots keep (period, org) order
+        values = np.arange(len(pairs), dtype=np.int64) + base
+        mask = np.array([(nulls >> (i % 16)) & 1 == 1 for i in range(len(pairs))], dtype=bool)
+        return pd.DataFrame({"org_id": np.array([p[0] for p in pairs], dtype=np.int64),
+                             "period_id": np.array([p[1] for p in pairs], dtype=np.int64),
+                             "members_total": pd.arrays.IntegerArray(values, mask)})
+
+    fresh_pairs = [p for p in fresh if p in set(touched)]  # an import's fresh rows are among its touched pairs
+    old_frame, fresh_frame = frame(old, 0), frame(fresh_pairs, 1000).sample(frac=1, random_state=nulls)
+    touched_frame = pd.DataFrame({"org_id": [p[0] for p in touched], "period_id": [p[1] for p in touched]},
+                                 dtype="int64")
+    expected = data._splice_by_sorting(old_frame, touched_frame, fresh_frame)
+    got = data._splice(old_frame, touched_frame, fresh_frame)
+    pd.testing.assert_frame_equal(got, expected)
+    gone = set(touched)
+    want = sorted([p for p in old if p not in gone] + fresh_pairs, key=lambda p: (p[1], p[0]))
+    assert list(zip(got["org_id"], got["period_id"], strict=True)) == want

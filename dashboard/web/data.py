@@ -337,7 +337,66 @@ _NULL32 = np.iinfo(np.int32).min
 
 
 def _splice(old: pd.DataFrame, touched: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:
-    """``old`` with the rows of the ``touched`` (org, period) pairs replaced by ``fresh``."""
+    """``old`` with the rows of the ``touched`` (org, period) pairs replaced by ``fresh``, in (period, org) order.
+
+    ``old`` in that order (as snapshots keep it) is not sorted again: the result is assembled from runs of
+    ``old`` and of ``fresh`` (a new period's rows: two runs), a copy of each column instead of a million-row
+    sort and take of every column (0,7 s at national size)."""
+    old_key = _pair_keys(old)
+    fresh = fresh.iloc[np.argsort(_pair_keys(fresh), kind="stable")] if len(fresh) else fresh
+    fresh_key = _pair_keys(fresh)
+    if (len(old_key) > 1 and not bool((old_key[:-1] < old_key[1:]).all())) or \
+            (len(fresh_key) > 1 and not bool((fresh_key[:-1] < fresh_key[1:]).all())):
+        return _splice_by_sorting(old, touched, fresh)  # not in strict (period, org) order
+    gone = np.zeros(len(old_key), dtype=bool)
+    if len(touched) and len(old_key):
+        wanted = np.unique(_pair_keys(touched))
+        at = np.minimum(np.searchsorted(old_key, wanted), len(old_key) - 1)
+        gone[at[old_key[at] == wanted]] = True
+    kept = np.flatnonzero(~gone)
+    # where each row of the result comes from: positions in old, or len(old) + positions in fresh
+    before = np.searchsorted(old_key[kept], fresh_key)  # kept rows ahead of each fresh row
+    source = np.empty(len(kept) + len(fresh_key), dtype=np.int64)
+    fresh_at = before + np.arange(len(fresh_key))
+    taken = np.ones(len(source), dtype=bool)
+    taken[fresh_at] = False
+    source[fresh_at] = len(old_key) + np.arange(len(fresh_key))
+    source[taken] = kept
+    if not len(source):
+        return old.iloc[0:0].reset_index(drop=True)
+    starts = np.flatnonzero(np.concatenate(([True], (np.diff(source) != 1) | (source[1:] == len(old_key)))))
+    if len(starts) > SPLICE_RUNS or list(fresh.columns) != list(old.columns):
+        return _splice_by_sorting(old, touched, fresh)  # interleaved rows: one take is cheaper than many runs
+    ends = np.append(starts[1:], len(source))
+    runs = [(source[a], source[a] + (b - a)) for a, b in zip(starts, ends, strict=True)]
+    columns = {name: _runs_of(old[name], fresh[name], len(old_key), runs) for name in old.columns}
+    return pd.DataFrame(columns, copy=False)
+
+
+SPLICE_RUNS = 2_000  # more runs than this (rows of old and fresh interleaved): sorted the plain way
+
+
+def _pair_keys(frame: pd.DataFrame) -> np.ndarray:
+    """(period, org) as one sortable integer per row (ids are below 2³¹)."""
+    if not len(frame):
+        return np.zeros(0, dtype=np.int64)
+    return (frame["period_id"].to_numpy(np.int64) << 32) | frame["org_id"].to_numpy(np.int64)
+
+
+def _runs_of(old: pd.Series, fresh: pd.Series, n_old: int, runs: list[tuple[int, int]]):
+    """One column put together from runs of ``old`` (positions below ``n_old``) and of ``fresh``."""
+    def parts(values) -> list:
+        return [values[0][a:b] if a < n_old else values[1][a - n_old:b - n_old] for a, b in runs]
+    if old.dtype == fresh.dtype and isinstance(old.dtype, np.dtype):
+        return np.concatenate(parts((old.to_numpy(), fresh.to_numpy())))
+    if old.dtype == fresh.dtype and isinstance(old.array, pd.arrays.IntegerArray):
+        pieces = parts((old.array, fresh.array))
+        return pd.arrays.IntegerArray(np.concatenate([p._data for p in pieces]),
+                                      np.concatenate([p._mask for p in pieces]))
+    return pd.concat([pd.Series(p) for p in parts((old.array, fresh.array))], ignore_index=True).array
+
+
+def _splice_by_sorting(old: pd.DataFrame, touched: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:
     index = pd.MultiIndex.from_arrays([old["org_id"], old["period_id"]])
     gone = index.isin(pd.MultiIndex.from_arrays([touched["org_id"].astype("int64"),
                                                  touched["period_id"].astype("int64")]))
