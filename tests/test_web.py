@@ -635,7 +635,9 @@ def test_web025_the_registry_is_read_again_only_when_it_changed(store_url):
     valid; a rename is read at once. (SQLite reads the small registry every time.)"""
     import datetime as dt
 
-    from dashboard.store import registry
+    import pandas as pd
+
+    from dashboard.store import queries, registry
     from dashboard.web.data import DataService
 
     engine = db.make_engine(store_url)
@@ -660,6 +662,17 @@ def test_web025_the_registry_is_read_again_only_when_it_changed(store_url):
     third = data.snapshot()
     assert third.orgs is not second.orgs
     assert "Đảng bộ Sở Tài chính tỉnh" in set(third.orgs["name"])
+    assert data.last_orgs == "read"
+    # an import that creates an organization: on PostgreSQL only the new row is read, and the frame is the one
+    # a whole read gives
+    q3 = [*Q2, [3, "C", "Chi bộ Trường Tiểu học", "ĐVSN", 20, 12, 1]]
+    imports.import_file(engine, report("BÁO CÁO QUÝ III NĂM 2024", q3), "q3.xlsx", options, dry_run=False)
+    fourth = data.snapshot()
+    assert data.last_orgs == ("grown" if postgres else "read")
+    with db.read_transaction(engine) as conn:
+        whole = queries.organizations_frame(conn)
+    assert len(whole) == len(third.orgs) + 1
+    pd.testing.assert_frame_equal(fourth.orgs, whole)
     engine.dispose()
 
 

@@ -95,6 +95,7 @@ class DataService:
         self._snapshot: Snapshot | None = None
         self._scoped: OrderedDict[tuple[int, frozenset[int]], Snapshot] = OrderedDict()
         self.last_refresh: str = ""  # "full", "delta", "disk" or "orgs": how the last snapshot was made
+        self.last_orgs: str = ""  # "same", "grown" or "read": how its organizations were
         self.warmers: list = []  # functions of the process's first snapshot, run in a background thread
         self._background: list[threading.Thread] = []  # started behind new snapshots (see settle())
         # the data version already read for the current request, if any (the accounts layer reads it with the
@@ -187,11 +188,7 @@ class DataService:
         periods = queries.list_periods(conn)
         # the registry read again only when it changed (an import that creates no organization, a lock: the
         # same frame, and every result computed from it stays valid)
-        orgs_print = queries.organizations_fingerprint(conn)
-        if orgs_print is not None and previous is not None and previous.orgs_print == orgs_print:
-            orgs = previous.orgs
-        else:
-            orgs = queries.organizations_frame(conn)
+        orgs, orgs_print = self._organizations(conn, previous)
         how = "full"
         if previous is not None:
             changed = sorted(i for i in set(states) | set(previous.batches)
@@ -209,6 +206,25 @@ class DataService:
         snap = Snapshot(version=version, facts=facts, orgs=orgs, periods=periods,
                         sample_only=bool(users) and users == {SAMPLE_USER}, batches=states, orgs_print=orgs_print)
         return snap, how
+
+    def _organizations(self, conn, previous: Snapshot | None) -> tuple[pd.DataFrame, str | None]:
+        """The registry, and its digest (PostgreSQL): the last snapshot's frame when nothing changed; when it only
+        grew (an import that created organizations), that frame with the new rows (a country's 55.000 rows read
+        and turned into a frame again cost 0,4 s in every worker); otherwise read whole."""
+        known = previous.orgs if previous is not None and previous.orgs_print is not None else None
+        upto = int(known["id"].max()) if known is not None and len(known) else None
+        orgs_print, before = queries.organizations_fingerprint(conn, upto=upto)
+        self.last_orgs = "read"
+        if orgs_print is not None and known is not None:
+            if orgs_print == previous.orgs_print:
+                self.last_orgs = "same"
+                return known, orgs_print
+            if before == previous.orgs_print:
+                grown = _appended(known, queries.organizations_frame(conn, after=upto))
+                if grown is not None:
+                    self.last_orgs = "grown"
+                    return grown, orgs_print
+        return queries.organizations_frame(conn), orgs_print
 
     @staticmethod
     def _delta(conn, old: pd.DataFrame, changed: list[int], states: dict[int, str],
@@ -374,6 +390,18 @@ def _splice(old: pd.DataFrame, touched: pd.DataFrame, fresh: pd.DataFrame) -> pd
 
 
 SPLICE_RUNS = 2_000  # more runs than this (rows of old and fresh interleaved): sorted the plain way
+
+
+def _appended(known: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame | None:
+    """``known`` with the rows of ``new`` after it, or None when the columns' types would not be those of one
+    frame read whole (a column empty until now, whose type the new values would decide)."""
+    if new.empty:
+        return known
+    joined = pd.concat([known, new], ignore_index=True)
+    for name in known.columns:
+        if joined[name].dtype != known[name].dtype or (known[name].isna().all() and new[name].notna().any()):
+            return None
+    return joined
 
 
 def _pair_keys(frame: pd.DataFrame) -> np.ndarray:
