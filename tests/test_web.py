@@ -734,3 +734,44 @@ def test_web027_a_spliced_snapshot_equals_removing_the_touched_pairs_adding_the_
     gone = set(touched)
     want = sorted([p for p in old if p not in gone] + fresh_pairs, key=lambda p: (p[1], p[0]))
     assert list(zip(got["org_id"], got["period_id"], strict=True)) == want
+
+
+def test_web028_after_an_import_one_process_reads_the_change_and_the_others_take_it_from_disk(store_url, tmp_path):
+    """Workers sharing a SNAPSHOT_CACHE_DIR read an import's change from the store once: the first leaves it on
+    disk, the next takes it from there; each gets the figures a whole read gives. A damaged file is not
+    trusted: that worker reads the store."""
+    import pandas as pd
+
+    from dashboard.store import queries
+    from dashboard.web.data import DataService
+
+    engine = db.make_engine(store_url)
+    db.upgrade(engine)
+    with db.write_transaction(engine) as conn:
+        create_org(conn, Registry.load(conn), name="Đảng bộ Khối Thử", code="KHOI", org_type=None, parent_id=None)
+    options = imports.ImportOptions(create_orgs=True, actor="test")
+    imports.import_file(engine, report("BÁO CÁO QUÝ I NĂM 2024", Q1), "q1.xlsx", options, dry_run=False)
+    workers = [DataService(engine, tmp_path / "cache") for _ in range(3)]
+    for worker in workers:
+        worker.snapshot()
+
+    def whole():
+        with db.read_transaction(engine) as conn:
+            return queries.current_values(conn).sort_values(["period_id", "org_id"]).reset_index(drop=True)
+
+    corrected = [list(r) for r in Q1]
+    corrected[0][4] = 101
+    imports.import_file(engine, report("BÁO CÁO QUÝ I NĂM 2024", corrected), "q1b.xlsx", options, dry_run=False)
+    imports.import_file(engine, report("BÁO CÁO QUÝ II NĂM 2024", Q2), "q2.xlsx", options, dry_run=False)
+    first, second, third = workers
+    snaps = [first.snapshot(), second.snapshot()]
+    assert (first.last_refresh, first.last_change) == ("delta", "store")
+    assert (second.last_refresh, second.last_change) == ("delta", "shared")
+    for snap in snaps:
+        pd.testing.assert_frame_equal(snap.facts, whole())
+    assert list(snaps[1].facts["members_total"]) == [101, 50, 103, 50]
+    for saved in (tmp_path / "cache").glob("snapshot-*/change-*.npz"):
+        saved.write_bytes(saved.read_bytes()[:100])  # cut short
+    pd.testing.assert_frame_equal(third.snapshot().facts, whole())
+    assert (third.last_refresh, third.last_change) == ("delta", "store")
+    engine.dispose()
