@@ -33,7 +33,8 @@ def test_latest_value_per_metric_matches_groupby_first(rows):
 
 
 def test_current_values_read_a_slice_at_a_time_gives_the_same_frame(engine, root_org, monkeypatch):
-    """The store is read FETCH_ROWS rows at a time (memory); slices of 2 rows give what one read gives."""
+    """The store is read a slice at a time (memory): FETCH_ROWS rows, or on PostgreSQL COPY_BYTES of COPY's text;
+    slices of 2 rows, or of 100 bytes (rows cut anywhere), give what one read gives."""
     from dashboard.store import db, imports, queries
     from tests.builders import simple_report
 
@@ -45,6 +46,7 @@ def test_current_values_read_a_slice_at_a_time_gives_the_same_frame(engine, root
     with db.read_transaction(engine) as conn:
         whole = queries.current_values(conn)
         monkeypatch.setattr(queries, "FETCH_ROWS", 2)
+        monkeypatch.setattr(queries, "COPY_BYTES", 100)
         sliced = queries.current_values(conn)
     assert len(whole) == 14 and int(whole["members_total"].sum()) == 2 * sum(10 + i for i in range(1, 8))
     pd.testing.assert_frame_equal(sliced, whole)

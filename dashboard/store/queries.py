@@ -7,6 +7,7 @@ Every reader of the store goes through here; functions take an open connection (
 from __future__ import annotations
 
 import datetime as dt
+import io
 import itertools
 import json
 from dataclasses import dataclass
@@ -39,7 +40,11 @@ def organizations_frame(conn: Connection, after: int | None = None) -> pd.DataFr
         query = query.where(organizations.c.id > after)
     rows = conn.execute(query).all()
     # plain tuples: a DataFrame built from Row objects probes each one for namedtuple fields (slow at 50.000)
-    return pd.DataFrame.from_records([tuple(r) for r in rows], columns=[c.name for c in organizations.columns])
+    frame = pd.DataFrame.from_records([tuple(r) for r in rows], columns=[c.name for c in organizations.columns])
+    for name in ("parent_id", "created_batch_id"):
+        if frame[name].dtype == object:  # all empty: the type numbers mixed with empties have, whatever the rows
+            frame[name] = frame[name].astype("float64")
+    return frame
 
 
 def organizations_fingerprint(conn: Connection, upto: int | None = None) -> tuple[str | None, str | None]:
@@ -88,18 +93,7 @@ def current_values(conn: Connection, period_ids: list[int] | None = None, org_id
         query = query.where(f.batch_id.in_(batch_ids))
     if org_ids is not None and len(org_ids) <= 5_000:
         query = query.where(f.org_id.in_(org_ids))
-    # streamed (a server-side cursor on PostgreSQL): psycopg would otherwise hold the whole result in the
-    # client before the first row is read (1,7 GB for a national store); turned into arrays a slice at a time
-    # (a million rows of Python tuples at once peaked near 2 GB for a 300 MB frame)
-    result = conn.execute(query.execution_options(stream_results=True, max_row_buffer=FETCH_ROWS))
-    width = 3 + len(METRIC_IDS)
-    parts = [np.zeros((0, width), dtype=np.int64)]
-    for rows in result.partitions(FETCH_ROWS):
-        # each row's values in turn (a Row is not a plain tuple: numpy would probe each one's attributes)
-        parts.append(np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64,
-                                 count=len(rows) * width).reshape(-1, width))
-    matrix = np.concatenate(parts) if len(parts) > 2 else parts[-1]
-    del parts
+    matrix = _integer_matrix(conn, query, 3 + len(METRIC_IDS))
     if org_ids is not None and len(org_ids) > 5_000:
         matrix = matrix[np.isin(matrix[:, 0], np.asarray(org_ids, dtype=np.int64))]
     if keys is not None and len(matrix):
@@ -107,6 +101,42 @@ def current_values(conn: Connection, period_ids: list[int] | None = None, org_id
         got = pd.MultiIndex.from_arrays([matrix[:, 0], matrix[:, 1]])
         matrix = matrix[got.isin(wanted)]
     return _latest_per_metric(matrix)
+
+
+def _integer_matrix(conn: Connection, query, width: int) -> np.ndarray:
+    """A query's rows of ``width`` integers (no NULL) as one array, read a slice at a time: a million rows of
+    Python tuples at once peaked near 2 GB for a 300 MB frame. PostgreSQL sends them as text through COPY,
+    parsed by pandas' C reader (52.000 rows: 0,12 s instead of 0,41 s through a server-side cursor)."""
+    parts = [np.zeros((0, width), dtype=np.int64)]
+    if conn.dialect.name == "postgresql":
+        # the query's values are integers and fixed words of this module: written into the statement
+        sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+
+        def parse(block: bytes) -> None:
+            if block:
+                parts.append(pd.read_csv(io.BytesIO(block), sep="\t", header=None, dtype=np.int64,
+                                         engine="c").to_numpy().reshape(-1, width))
+
+        cursor = conn.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY ({sql}) TO STDOUT") as copy:
+            pending = bytearray()
+            for block in copy:
+                pending += block
+                if len(pending) >= COPY_BYTES:
+                    cut = pending.rfind(b"\n") + 1
+                    parse(bytes(pending[:cut]))
+                    del pending[:cut]
+            parse(bytes(pending))
+    else:
+        result = conn.execute(query.execution_options(stream_results=True, max_row_buffer=FETCH_ROWS))
+        for rows in result.partitions(FETCH_ROWS):
+            # each row's values in turn (a Row is not a plain tuple: numpy would probe each one's attributes)
+            parts.append(np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64,
+                                     count=len(rows) * width).reshape(-1, width))
+    return np.concatenate(parts) if len(parts) > 2 else parts[-1]
+
+
+COPY_BYTES = 32 * 2**20  # text parsed at a time (about 400.000 rows)
 
 
 def _latest_per_metric(matrix: np.ndarray) -> pd.DataFrame:
