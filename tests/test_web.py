@@ -645,15 +645,23 @@ def test_web025_the_registry_is_read_again_only_when_it_changed(store_url):
     with db.write_transaction(engine) as conn:
         create_org(conn, Registry.load(conn), name="Đảng bộ Khối Thử", code="KHOI", org_type=None, parent_id=None)
     options = imports.ImportOptions(create_orgs=True, actor="test")
-    imports.import_file(engine, report("BÁO CÁO QUÝ I NĂM 2024", Q1), "q1.xlsx", options, dry_run=False)
     data = DataService(engine)
-    first = data.snapshot()
+    data.snapshot()  # one organization, made by hand (no import made it)
+    postgres = engine.dialect.name == "postgresql"
+
+    def whole():
+        with db.read_transaction(engine) as conn:
+            return queries.organizations_frame(conn)
+
+    imports.import_file(engine, report("BÁO CÁO QUÝ I NĂM 2024", Q1), "q1.xlsx", options, dry_run=False)
+    first = data.snapshot()  # the first import that creates organizations: the registry grew
+    assert data.last_orgs == ("grown" if postgres else "read")
+    pd.testing.assert_frame_equal(first.orgs, whole())
     imports.import_file(engine, report("BÁO CÁO QUÝ II NĂM 2024", Q2), "q2.xlsx",
                         imports.ImportOptions(actor="test"), dry_run=False)  # known organizations only
     imports.set_lock(engine, "2024-Q1", True, "test")
     second = data.snapshot()
     assert second.version > first.version and len(second.facts) == 4
-    postgres = engine.dialect.name == "postgresql"
     assert (second.orgs is first.orgs) == postgres
     with db.write_transaction(engine) as conn:
         reg = Registry.load(conn)
@@ -669,10 +677,8 @@ def test_web025_the_registry_is_read_again_only_when_it_changed(store_url):
     imports.import_file(engine, report("BÁO CÁO QUÝ III NĂM 2024", q3), "q3.xlsx", options, dry_run=False)
     fourth = data.snapshot()
     assert data.last_orgs == ("grown" if postgres else "read")
-    with db.read_transaction(engine) as conn:
-        whole = queries.organizations_frame(conn)
-    assert len(whole) == len(third.orgs) + 1
-    pd.testing.assert_frame_equal(fourth.orgs, whole)
+    assert len(fourth.orgs) == len(third.orgs) + 1
+    pd.testing.assert_frame_equal(fourth.orgs, whole())
     engine.dispose()
 
 
@@ -736,13 +742,15 @@ def test_web027_a_spliced_snapshot_equals_removing_the_touched_pairs_adding_the_
     assert list(zip(got["org_id"], got["period_id"], strict=True)) == want
 
 
-def test_web028_after_an_import_one_process_reads_the_change_and_the_others_take_it_from_disk(store_url, tmp_path):
+def test_web028_after_an_import_one_process_reads_the_change_and_the_others_take_it_from_disk(store_url, tmp_path,
+                                                                                           monkeypatch):
     """Workers sharing a SNAPSHOT_CACHE_DIR read an import's change from the store once: the first leaves it on
     disk, the next takes it from there; each gets the figures a whole read gives. A damaged file is not
     trusted: that worker reads the store."""
     import pandas as pd
 
     from dashboard.store import queries
+    from dashboard.web import data as data_module
     from dashboard.web.data import DataService
 
     engine = db.make_engine(store_url)
@@ -774,4 +782,19 @@ def test_web028_after_an_import_one_process_reads_the_change_and_the_others_take
         saved.write_bytes(saved.read_bytes()[:100])  # cut short
     pd.testing.assert_frame_equal(third.snapshot().facts, whole())
     assert (third.last_refresh, third.last_change) == ("delta", "store")
+    # a background job's process takes a change another left, and never holds the web workers' turn
+    job = DataService(engine, tmp_path / "cache")
+    job.leads_changes = False
+    job.snapshot()
+    imports.import_file(engine, report("BÁO CÁO QUÝ III NĂM 2024", Q2), "q3.xlsx", options, dry_run=False)
+
+    def no_turns(*_args, **_kwargs):
+        raise AssertionError("a job's process took its turn")
+
+    monkeypatch.setattr(data_module, "_taking_turns", no_turns)
+    pd.testing.assert_frame_equal(job.snapshot().facts, whole())
+    assert (job.last_refresh, job.last_change) == ("delta", "store")
+    monkeypatch.undo()
+    pd.testing.assert_frame_equal(first.snapshot().facts, whole())
+    assert (first.last_refresh, first.last_change) == ("delta", "store")
     engine.dispose()

@@ -41,9 +41,12 @@ def organizations_frame(conn: Connection, after: int | None = None) -> pd.DataFr
     rows = conn.execute(query).all()
     # plain tuples: a DataFrame built from Row objects probes each one for namedtuple fields (slow at 50.000)
     frame = pd.DataFrame.from_records([tuple(r) for r in rows], columns=[c.name for c in organizations.columns])
-    for name in ("parent_id", "created_batch_id"):
-        if frame[name].dtype == object:  # all empty: the type numbers mixed with empties have, whatever the rows
-            frame[name] = frame[name].astype("float64")
+    # a column with no value at all would be of type object: give it the type its values have when there are
+    # some (one frame's types whatever the rows, so frames read in parts join into what one read gives)
+    for name, kind in (("parent_id", "float64"), ("created_batch_id", "float64"), ("code", "str"),
+                       ("org_type", "str")):
+        if frame[name].dtype == object and frame[name].isna().all():
+            frame[name] = frame[name].astype(kind)
     return frame
 
 

@@ -98,6 +98,9 @@ class DataService:
         self.last_refresh: str = ""  # "full", "delta", "disk" or "orgs": how the last snapshot was made
         self.last_orgs: str = ""  # "same", "grown" or "read": how its organizations were
         self.last_change: str = ""  # a delta's change: "store" (read) or "shared" (left by another process)
+        # whether this process may read a change for the others (they wait for it): not a background job's,
+        # which runs only when the web workers leave the CPU idle
+        self.leads_changes = True
         self.warmers: list = []  # functions of the process's first snapshot, run in a background thread
         self._background: list[threading.Thread] = []  # started behind new snapshots (see settle())
         # the data version already read for the current request, if any (the accounts layer reads it with the
@@ -236,10 +239,16 @@ class DataService:
         same rows took 2,4 s each on two cores, one took 0,9 s)."""
         path = self._cache_path()
         self.last_change = "store"
+        name = "change-" + _digest(previous.batches) + "-" + _digest(states)
         if path is None:
             change = self._read_change(conn, previous.facts, changed, states, periods)
+        elif not self.leads_changes:  # a background job's process: never the one the web workers wait for
+            change = _load_change(path / f"{name}.npz")
+            if change is None:
+                change = self._read_change(conn, previous.facts, changed, states, periods)
+            else:
+                self.last_change = "shared"
         else:
-            name = "change-" + _digest(previous.batches) + "-" + _digest(states)
             with _taking_turns(path, name + ".lock"):
                 change = _load_change(path / f"{name}.npz")
                 if change is None:
@@ -369,7 +378,7 @@ def _digest(batches: dict[int, str]) -> str:
 
 
 @contextlib.contextmanager
-def _taking_turns(path: Path, name: str, patience: float = 30.0):
+def _taking_turns(path: Path, name: str, patience: float = 5.0):
     """Hold an exclusive lock on ``path/name`` (waiting for another process's turn at most ``patience``
     seconds: past that, or when the file cannot be made, go ahead without it: the lock only saves work)."""
     lock = None
@@ -486,13 +495,13 @@ SPLICE_RUNS = 2_000  # more runs than this (rows of old and fresh interleaved): 
 
 
 def _appended(known: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame | None:
-    """``known`` with the rows of ``new`` after it, or None when the columns' types would not be those of one
-    frame read whole (a column empty until now, whose type the new values would decide)."""
+    """``known`` with the rows of ``new`` after it, or None when a column's type would change (a whole read
+    is then the safe way: ``organizations_frame`` gives its numeric columns one type whatever the rows)."""
     if new.empty:
         return known
     joined = pd.concat([known, new], ignore_index=True)
     for name in known.columns:
-        if joined[name].dtype != known[name].dtype or (known[name].isna().all() and new[name].notna().any()):
+        if joined[name].dtype != known[name].dtype:
             return None
     return joined
 

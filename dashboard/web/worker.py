@@ -29,6 +29,7 @@ if settings.get_bool("JOB_IDLE_PRIORITY") and hasattr(os, "SCHED_IDLE"):
     with contextlib.suppress(OSError):
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 dash_app = create_app(sample_data=False, warm=False)
+context.data().leads_changes = False  # the web workers never wait for a job to read an import's change
 app = jobs.celery_app()
 jobs.manager()  # the manager the pages registered their callbacks with (one per process)
 
