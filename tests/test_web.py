@@ -798,3 +798,42 @@ def test_web028_after_an_import_one_process_reads_the_change_and_the_others_take
     pd.testing.assert_frame_equal(first.snapshot().facts, whole())
     assert (first.last_refresh, first.last_change) == ("delta", "store")
     engine.dispose()
+
+
+def test_web029_after_an_import_the_copy_on_disk_waits_and_an_old_change_is_not_taken(tmp_path):
+    """The copy of the figures on disk (for the next start) is written COPY_DELAY after a refresh that an import
+    caused, not while the officials' first views of the new figures are computed (settle() writes it at once);
+    a change another process left longer than CHANGE_FRESH ago is read from the store instead."""
+    import os
+    import time
+
+    from dashboard.web.data import CHANGE_FRESH, DataService
+
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'copy.sqlite3'}")
+    db.upgrade(engine)
+    with db.write_transaction(engine) as conn:
+        create_org(conn, Registry.load(conn), name="Đảng bộ Khối Thử", code="KHOI", org_type=None, parent_id=None)
+    options = imports.ImportOptions(create_orgs=True, actor="test")
+    imports.import_file(engine, report("BÁO CÁO QUÝ I NĂM 2024", Q1), "q1.xlsx", options, dry_run=False)
+    service, other = DataService(engine, tmp_path / "cache"), DataService(engine, tmp_path / "cache")
+    first = service.snapshot()
+    other.snapshot()
+    service.settle()  # the first read's copy is written straight away
+
+    def kept():
+        meta = next((tmp_path / "cache").glob("snapshot-*/meta.json"))
+        return {int(k): v for k, v in json.loads(meta.read_text())["batches"].items()}
+
+    assert kept() == first.batches
+    imports.import_file(engine, report("BÁO CÁO QUÝ II NĂM 2024", Q2), "q2.xlsx", options, dry_run=False)
+    second = service.snapshot()
+    assert service.last_refresh == "delta" and second.batches != first.batches
+    time.sleep(0.5)
+    assert kept() == first.batches  # not yet
+    service.settle()
+    assert kept() == second.batches
+    for change in (tmp_path / "cache").glob("snapshot-*/change-*.npz"):
+        os.utime(change, (time.time() - CHANGE_FRESH - 5,) * 2)
+    other.snapshot()
+    assert (other.last_refresh, other.last_change) == ("delta", "store")
+    engine.dispose()

@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 SAMPLE_USER = "Dữ liệu mẫu"  # the actor of the imports made from the bundled sample data
 Scope = frozenset[int] | None  # None: everything; otherwise the tops of the subtrees one may see
 MAX_SCOPED = 64  # scoped snapshots kept (least recently used dropped)
+COPY_DELAY = 30.0  # see DataService._base
+CHANGE_FRESH = 60.0  # seconds an import's change left on disk is taken by other processes (see _load_change)
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,8 @@ class DataService:
         # which runs only when the web workers leave the CPU idle
         self.leads_changes = True
         self.warmers: list = []  # functions of the process's first snapshot, run in a background thread
+        self.copy_delay = COPY_DELAY  # seconds between a refresh after an import and writing its copy on disk
+        self._hurry = threading.Event()  # set by settle(): write the copy now
         self._background: list[threading.Thread] = []  # started behind new snapshots (see settle())
         # the data version already read for the current request, if any (the accounts layer reads it with the
         # session, in the same query); None: ask the store
@@ -150,26 +154,33 @@ class DataService:
             self.last_refresh = how
         # behind the answer, not in its way: the first pages' figures (at start only: after an import every
         # worker would warm the same views at the moment they all refresh, on the officials' CPU), then the copy
-        # on disk (over a second at national size; only the next start needs it)
+        # on disk (0,8 s of CPU at national size; only the next start needs it: after an import, COPY_DELAY
+        # later, when the officials' first views of the new figures are done)
         write = how in ("full", "delta")
         warmers = self.warmers if first else []
         if warmers or write:
-            worker = threading.Thread(target=self._after_new, args=(snap, write, warmers), name="snapshot-warm",
-                                      daemon=True)
+            delay = self.copy_delay if how == "delta" else 0.0
+            worker = threading.Thread(target=self._after_new, args=(snap, write, warmers, delay),
+                                      name="snapshot-warm", daemon=True)
             with self._lock:  # the finished ones are let go (a long-running worker sees an import a day)
                 self._background = [t for t in self._background if t.is_alive()] + [worker]
             worker.start()
         return snap
 
     def settle(self, timeout: float | None = None) -> None:
-        """Wait for the work started behind the current snapshot (warming, the copy on disk)."""
+        """Finish the work started behind the current snapshot (warming, the copy on disk: now, not after
+        its delay)."""
         with self._lock:
             pending, self._background = self._background, []
+        self._hurry.set()
         for worker in pending:
             worker.join(timeout)
+        self._hurry.clear()
 
-    def _after_new(self, snap: Snapshot, write: bool, warmers: list) -> None:
+    def _after_new(self, snap: Snapshot, write: bool, warmers: list, delay: float = 0.0) -> None:
         self._warm(snap, warmers)
+        if write and delay > 0:
+            self._hurry.wait(delay)
         if write and self._snapshot is snap:  # a newer snapshot writes its own copy
             self._to_disk(snap)
 
@@ -217,14 +228,14 @@ class DataService:
         grew (an import that created organizations), that frame with the new rows (a country's 55.000 rows read
         and turned into a frame again cost 0,4 s in every worker); otherwise read whole."""
         known = previous.orgs if previous is not None and previous.orgs_print is not None else None
-        upto = int(known["id"].max()) if known is not None and len(known) else None
-        orgs_print, before = queries.organizations_fingerprint(conn, upto=upto)
+        orgs_print = queries.organizations_fingerprint(conn)
         self.last_orgs = "read"
         if orgs_print is not None and known is not None:
             if orgs_print == previous.orgs_print:
                 self.last_orgs = "same"
                 return known, orgs_print
-            if before == previous.orgs_print:
+            upto = int(known["id"].max()) if len(known) else 0
+            if queries.organizations_fingerprint(conn, upto=upto) == previous.orgs_print:
                 grown = _appended(known, queries.organizations_frame(conn, after=upto))
                 if grown is not None:
                     self.last_orgs = "grown"
@@ -413,15 +424,18 @@ def _save_change(path: Path, name: str, change: tuple[pd.DataFrame, pd.DataFrame
             np.savez(out, touched=touched[["org_id", "period_id"]].to_numpy(np.int64), keys=keys, values=values,
                      gone=np.asarray(gone_periods, dtype=np.int64), metrics=np.asarray(METRIC_IDS))
         os.replace(temp, path / f"{name}.npz")
-        _remove_old_copies(path, keep=name, prefixes=("change-",), grace=300.0)
+        _remove_old_copies(path, keep=name, prefixes=("change-",), grace=CHANGE_FRESH)
     except OSError:
         with contextlib.suppress(OSError):
             temp.unlink()
 
 
 def _load_change(file: Path) -> tuple[pd.DataFrame, pd.DataFrame, list[int]] | None:
-    """A change another process left (None: none, damaged or of another catalogue: read it from the store)."""
+    """A change another process left (None: none, damaged, of another catalogue, or older than CHANGE_FRESH:
+    it serves the workers refreshing together, and a store made again with the same imports is not the same)."""
     try:
+        if time.time() - file.stat().st_mtime > CHANGE_FRESH:
+            return None
         with np.load(file, allow_pickle=False) as saved:
             if list(saved["metrics"]) != list(METRIC_IDS):
                 return None
