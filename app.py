@@ -20,6 +20,9 @@ def __getattr__(name: str):
         from dashboard.web.outage import STORE_ERRORS
 
         app = create_app()
+        from dashboard.web.app import tune_gc
+
+        tune_gc()
         try:
             link = setup_hint(app)
         except STORE_ERRORS:  # a worker (re)starting while the store is down serves 503s until it is back

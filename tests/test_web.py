@@ -4,6 +4,7 @@ out by hand. (Dash keeps callbacks in process-wide registries: one app for the w
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import os
@@ -699,12 +700,45 @@ def test_web026_a_worker_starting_as_the_store_goes_away_still_starts(tmp_path, 
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'boot.sqlite3'}")
     monkeypatch.setenv("SNAPSHOT_CACHE_DIR", "off")
     monkeypatch.setattr(store, "count_users", gone)
+    monkeypatch.setenv("WEB_GC_THRESHOLDS", "12345,11,99")
     entry = importlib.import_module("app")
-    server = entry.server
+    before = gc.get_threshold()
+    try:
+        server = entry.server
+        # the worker's garbage collector is set for a large heap (see test_web030)
+        assert gc.get_threshold() == (12345, 11, 99) and gc.get_freeze_count() > 0
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
     assert server.name and callable(server.wsgi_app)
     err = capsys.readouterr().err
     assert "The store cannot be reached" in err and "không kết nối được cơ sở dữ liệu" in err
     assert "Traceback" not in err
+
+
+def test_web030_a_web_worker_freezes_what_its_start_made_and_collects_garbage_less_often(monkeypatch):
+    """WEB_GC_THRESHOLDS sets the collector's thresholds (the default makes full collections rarer than
+    Python's), empty keeps Python's, anything else is refused with the setting's name; the objects made
+    before are frozen (never looked through again)."""
+    from dashboard.web.app import tune_gc
+
+    before = gc.get_threshold()
+    try:
+        monkeypatch.delenv("WEB_GC_THRESHOLDS", raising=False)
+        gc.set_threshold(700, 10, 10)
+        default = tune_gc()
+        assert default[0] > 700 and default[2] > 10 and gc.get_freeze_count() > 0
+        gc.unfreeze()
+        monkeypatch.setenv("WEB_GC_THRESHOLDS", "")
+        gc.set_threshold(700, 10, 10)
+        assert tune_gc() == (700, 10, 10)
+        for bad in ("20000,20", "a,b,c", "0,10,10"):
+            monkeypatch.setenv("WEB_GC_THRESHOLDS", bad)
+            with pytest.raises(ValueError, match="WEB_GC_THRESHOLDS"):
+                tune_gc()
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
 
 
 _pairs = st.lists(st.tuples(st.integers(1, 6), st.integers(1, 5)), max_size=30, unique=True)

@@ -5,6 +5,7 @@ Build one app per process: Dash keeps pages and callbacks in process-wide regist
 
 from __future__ import annotations
 
+import gc
 from dataclasses import replace
 from pathlib import Path
 
@@ -34,6 +35,25 @@ HERE = Path(__file__).resolve().parent.parent
 PAGES = (("page_overview", "/"), ("page_admissions", "/phat-trien-dang-vien"), ("page_discipline", "/ky-luat"),
          ("page_composition", "/co-cau"), ("page_quality", "/chat-luong"), ("page_balance", "/bien-dong"),
          ("page_orgs", "/to-chuc"), ("page_data", "/du-lieu"), ("page_reports", "/bao-cao"))
+
+
+def tune_gc() -> tuple[int, ...]:
+    """The garbage collector of a production web worker (``app:server``): what the start made (modules, the
+    layout, Dash's registry) is frozen, never looked through again, and full collections are rarer
+    (WEB_GC_THRESHOLDS). A worker under load keeps millions of objects (computed views, figures, frames); with
+    Python's thresholds a full collection came every 10–20 s in each worker, and stopped it for 1–1,6 s.
+    Returns the thresholds in force."""
+    raw = settings.get("WEB_GC_THRESHOLDS").strip()
+    if raw:
+        try:
+            parts = tuple(int(p) for p in raw.split(","))
+        except ValueError:
+            parts = ()
+        if len(parts) != 3 or min(parts) < 1:
+            raise ValueError(f"WEB_GC_THRESHOLDS must be three positive whole numbers (20000,20,100), not {raw!r}")
+        gc.set_threshold(*parts)
+    gc.freeze()
+    return gc.get_threshold()
 
 
 def create_app(engine: Engine | None = None, *, sample_data: bool = True, snapshot_cache: Path | None = None,
