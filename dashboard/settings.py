@@ -66,7 +66,7 @@ SETTINGS: tuple[Setting, ...] = (
                                          "the web workers leave unused (SCHED_IDLE), so an import or a report pack "
                                          "never delays a page; false: only JOB_NICENESS"),
     Setting("WEB_GC_THRESHOLDS", "20000,20,100", "Python's garbage-collector thresholds in each gunicorn worker "
-                                                 "(gc.set_threshold; empty: Python's 700,10,10): a worker holds a "
+                                                 "(gc.set_threshold; off: Python's own, 700,10,10): a worker holds a "
                                                  "large heap of computed views, and every full collection stops it "
                                                  "for about a second"),
     Setting("PARSE_TIMEOUT", "120", "seconds an uploaded file may take to be read (in a separate process)"),

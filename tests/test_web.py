@@ -718,8 +718,8 @@ def test_web026_a_worker_starting_as_the_store_goes_away_still_starts(tmp_path, 
 
 def test_web030_a_web_worker_freezes_what_its_start_made_and_collects_garbage_less_often(monkeypatch):
     """WEB_GC_THRESHOLDS sets the collector's thresholds (the default makes full collections rarer than
-    Python's), empty keeps Python's, anything else is refused with the setting's name; the objects made
-    before are frozen (never looked through again)."""
+    Python's) and the objects made before are frozen (never looked through again); ``off`` leaves Python's
+    collector alone; anything else is refused with the setting's name."""
     from dashboard.web.app import tune_gc
 
     before = gc.get_threshold()
@@ -729,9 +729,9 @@ def test_web030_a_web_worker_freezes_what_its_start_made_and_collects_garbage_le
         default = tune_gc()
         assert default[0] > 700 and default[2] > 10 and gc.get_freeze_count() > 0
         gc.unfreeze()
-        monkeypatch.setenv("WEB_GC_THRESHOLDS", "")
+        monkeypatch.setenv("WEB_GC_THRESHOLDS", "off")
         gc.set_threshold(700, 10, 10)
-        assert tune_gc() == (700, 10, 10)
+        assert tune_gc() == (700, 10, 10) and gc.get_freeze_count() == 0
         for bad in ("20000,20", "a,b,c", "0,10,10"):
             monkeypatch.setenv("WEB_GC_THRESHOLDS", bad)
             with pytest.raises(ValueError, match="WEB_GC_THRESHOLDS"):

@@ -40,10 +40,12 @@ PAGES = (("page_overview", "/"), ("page_admissions", "/phat-trien-dang-vien"), (
 def tune_gc() -> tuple[int, ...]:
     """The garbage collector of a production web worker (``app:server``): what the start made (modules, the
     layout, Dash's registry) is frozen, never looked through again, and full collections are rarer
-    (WEB_GC_THRESHOLDS). A worker under load keeps millions of objects (computed views, figures, frames); with
-    Python's thresholds a full collection came every 10–20 s in each worker, and stopped it for 1–1,6 s.
-    Returns the thresholds in force."""
+    (WEB_GC_THRESHOLDS; ``off`` leaves Python's collector alone). A worker under load keeps millions of
+    objects (computed views, figures, frames); with Python's thresholds a full collection came every 10–20 s
+    in each worker, and stopped it for 1–1,6 s. Returns the thresholds in force."""
     raw = settings.get("WEB_GC_THRESHOLDS").strip()
+    if raw.lower() == "off":
+        return gc.get_threshold()  # Python's collector as it is
     if raw:
         try:
             parts = tuple(int(p) for p in raw.split(","))
