@@ -631,9 +631,11 @@ def test_web024_web_workers_starting_together_on_an_empty_store_set_the_sample_u
 
 
 def test_web025_the_registry_is_read_again_only_when_it_changed(store_url):
-    """On PostgreSQL a new data version that leaves the organizations as they were (figures of known
-    organizations, a period lock) keeps the same organizations frame, so what was computed from it stays
-    valid; a rename is read at once. (SQLite reads the small registry every time.)"""
+    """A new data version that leaves the organizations as they were (figures of known organizations, a period
+    lock) keeps the same organizations frame, so what was computed from it stays valid; a rename is read at
+    once; a registry that only grew is the old frame with the new rows, equal to a whole read. (PostgreSQL
+    tells from the rows' transaction ids and reads only the new rows; SQLite reads its small registry and
+    compares.)"""
     import datetime as dt
 
     import pandas as pd
@@ -648,7 +650,6 @@ def test_web025_the_registry_is_read_again_only_when_it_changed(store_url):
     options = imports.ImportOptions(create_orgs=True, actor="test")
     data = DataService(engine)
     data.snapshot()  # one organization, made by hand (no import made it)
-    postgres = engine.dialect.name == "postgresql"
 
     def whole():
         with db.read_transaction(engine) as conn:
@@ -656,14 +657,14 @@ def test_web025_the_registry_is_read_again_only_when_it_changed(store_url):
 
     imports.import_file(engine, report("BÁO CÁO QUÝ I NĂM 2024", Q1), "q1.xlsx", options, dry_run=False)
     first = data.snapshot()  # the first import that creates organizations: the registry grew
-    assert data.last_orgs == ("grown" if postgres else "read")
+    assert data.last_orgs == "grown"
     pd.testing.assert_frame_equal(first.orgs, whole())
     imports.import_file(engine, report("BÁO CÁO QUÝ II NĂM 2024", Q2), "q2.xlsx",
                         imports.ImportOptions(actor="test"), dry_run=False)  # known organizations only
     imports.set_lock(engine, "2024-Q1", True, "test")
     second = data.snapshot()
     assert second.version > first.version and len(second.facts) == 4
-    assert (second.orgs is first.orgs) == postgres
+    assert second.orgs is first.orgs and data.last_orgs == "same"
     with db.write_transaction(engine) as conn:
         reg = Registry.load(conn)
         registry.rename(conn, reg, reg.orgs[reg.by_code["A"]], "Đảng bộ Sở Tài chính tỉnh", dt.date(2024, 7, 1),
@@ -672,12 +673,11 @@ def test_web025_the_registry_is_read_again_only_when_it_changed(store_url):
     assert third.orgs is not second.orgs
     assert "Đảng bộ Sở Tài chính tỉnh" in set(third.orgs["name"])
     assert data.last_orgs == "read"
-    # an import that creates an organization: on PostgreSQL only the new row is read, and the frame is the one
-    # a whole read gives
+    # an import that creates an organization: the frame is the one a whole read gives
     q3 = [*Q2, [3, "C", "Chi bộ Trường Tiểu học", "ĐVSN", 20, 12, 1]]
     imports.import_file(engine, report("BÁO CÁO QUÝ III NĂM 2024", q3), "q3.xlsx", options, dry_run=False)
     fourth = data.snapshot()
-    assert data.last_orgs == ("grown" if postgres else "read")
+    assert data.last_orgs == "grown"
     assert len(fourth.orgs) == len(third.orgs) + 1
     pd.testing.assert_frame_equal(fourth.orgs, whole())
     engine.dispose()
@@ -870,4 +870,68 @@ def test_web029_after_an_import_the_copy_on_disk_waits_and_an_old_change_is_not_
         os.utime(change, (time.time() - CHANGE_FRESH - 5,) * 2)
     other.snapshot()
     assert (other.last_refresh, other.last_change) == ("delta", "store")
+    engine.dispose()
+
+
+def test_web031_an_import_leaves_the_scopes_it_did_not_touch_their_frames_and_what_was_computed_from_them(
+        store_url):
+    """After an import, a scope none of whose organizations the import touched (and none added under it) keeps
+    its facts and organizations frames, the same objects, so its computed results stay valid; a touched scope,
+    a scope that gained an organization and a rollback get frames made afresh. Every scope's figures equal
+    what restricting the new snapshot gives."""
+    import pandas as pd
+
+    from dashboard.web.data import DataService, restrict
+
+    engine = db.make_engine(store_url)
+    db.upgrade(engine)
+    with db.write_transaction(engine) as conn:
+        reg = Registry.load(conn)
+        top = create_org(conn, reg, name="Đảng bộ Tỉnh Thử", code="TINH", org_type=None, parent_id=None)
+        for code in ("KHOI1", "KHOI2"):
+            create_org(conn, reg, name=f"Đảng bộ {code}", code=code, org_type=None, parent_id=top.id)
+    with db.read_transaction(engine) as conn:
+        ids = {o.code: o.id for o in Registry.load(conn).orgs.values()}
+    header = ("STT", "Mã TCCS", "Tên tổ chức cơ sở đảng", "Tổng số đảng viên", "Đảng viên nữ")
+
+    def book(title, rows):
+        return simple_report(title, rows, header=header)
+
+    one, two = frozenset({ids["KHOI1"]}), frozenset({ids["KHOI2"]})
+    imports.import_file(engine, book("BÁO CÁO QUÝ I NĂM 2024", [[1, "A1", "Chi bộ A1", 30, 10]]),
+                        "k1.xlsx", imports.ImportOptions(create_orgs=True, actor="test", scope_id=ids["KHOI1"]),
+                        dry_run=False)
+    imports.import_file(engine, book("BÁO CÁO QUÝ I NĂM 2024", [[1, "B1", "Chi bộ B1", 40, 20]]),
+                        "k2.xlsx", imports.ImportOptions(create_orgs=True, actor="test", scope_id=ids["KHOI2"]),
+                        dry_run=False)
+    data = DataService(engine)
+    before = {scope: data.snapshot(scope) for scope in (one, two)}
+
+    def check(scope, kept):
+        snap = data.snapshot(scope)
+        again = restrict(data.snapshot(), scope)
+        pd.testing.assert_frame_equal(snap.facts, again.facts)
+        pd.testing.assert_frame_equal(snap.orgs, again.orgs)
+        assert (snap.facts is before[scope].facts and snap.orgs is before[scope].orgs) == kept
+        assert snap.version == data.snapshot().version and snap.periods is data.snapshot().periods
+        before[scope] = snap
+
+    # a correction of KHOI2's figures: KHOI1 keeps its frames
+    second = imports.import_file(engine, book("BÁO CÁO QUÝ I NĂM 2024", [[1, "B1", "Chi bộ B1", 41, 20]]),
+                                 "k2b.xlsx", imports.ImportOptions(actor="test", scope_id=ids["KHOI2"]), dry_run=False)
+    check(one, kept=True)
+    check(two, kept=False)
+    assert list(before[two].facts["members_total"]) == [41]
+    # a new organization under KHOI1 (and figures for it): KHOI1's frames are made afresh, KHOI2's kept
+    imports.import_file(engine, book("BÁO CÁO QUÝ I NĂM 2024", [[1, "A2", "Chi bộ A2", 12, 5]]),
+                        "k1b.xlsx", imports.ImportOptions(create_orgs=True, actor="test", scope_id=ids["KHOI1"]),
+                        dry_run=False)
+    check(one, kept=False)
+    check(two, kept=True)
+    assert len(before[one].orgs) == 3
+    # a rollback: its periods are read again, every scope afresh
+    imports.rollback(engine, second.batch_id, "test")
+    check(one, kept=False)
+    check(two, kept=False)
+    assert list(before[two].facts["members_total"]) == [40]
     engine.dispose()

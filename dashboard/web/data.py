@@ -64,13 +64,19 @@ class Snapshot:
             analytics.pin(frame)
 
 
-def restrict(snap: Snapshot, scope: frozenset[int]) -> Snapshot:
-    """The part of a snapshot under the organizations of ``scope`` (each included with its subtree)."""
-    orgs = snap.orgs
+def allowed_ids(orgs: pd.DataFrame, scope: frozenset[int]) -> set[int]:
+    """The organizations under ``scope``'s tops, the tops included."""
     allowed: set[int] = set()
     for top in scope:
         if not orgs.empty and int(top) in set(orgs["id"]):
             allowed |= analytics.descendants(orgs, int(top))
+    return allowed
+
+
+def restrict(snap: Snapshot, scope: frozenset[int]) -> Snapshot:
+    """The part of a snapshot under the organizations of ``scope`` (each included with its subtree)."""
+    orgs = snap.orgs
+    allowed = allowed_ids(orgs, scope)
     keep = orgs[orgs["id"].isin(allowed)].copy()
     outside = ~keep["parent_id"].isin(allowed)
     keep.loc[outside, "parent_id"] = None  # the scope's tops are this user's roots
@@ -103,6 +109,10 @@ class DataService:
         # whether this process may read a change for the others (they wait for it): not a background job's,
         # which runs only when the web workers leave the CPU idle
         self.leads_changes = True
+        # the organizations whose figures or registry rows the last refresh changed (None: unknown, any), and the
+        # scoped snapshots of the version before it with those changes (see _carried_over)
+        self._changed: frozenset[int] | None = None
+        self._carry: tuple[dict[frozenset[int], Snapshot], frozenset[int] | None] = ({}, None)
         self.warmers: list = []  # functions of the process's first snapshot, run in a background thread
         self.copy_delay = COPY_DELAY  # seconds between a refresh after an import and writing its copy on disk
         self._hurry = threading.Event()  # set by settle(): write the copy now
@@ -130,12 +140,29 @@ class DataService:
             if hit is not None:
                 self._scoped.move_to_end(key)
                 return hit
-        snap = restrict(base, key[1])
+        snap = self._carried_over(base, key[1]) or restrict(base, key[1])
         with self._lock:
             self._scoped[key] = snap
             while len(self._scoped) > MAX_SCOPED:
                 self._scoped.popitem(last=False)
         return snap
+
+    def _carried_over(self, base: Snapshot, scope: frozenset[int]) -> Snapshot | None:
+        """The scope's snapshot of the previous version brought to ``base``, when the refresh changed nothing in
+        it: the same organizations (no new one under its tops, their rows as they were) and no figure of theirs.
+        Its frames are the same objects, so what was computed from them stays valid: an import of one province's
+        figures leaves the other provinces' officials their computed views (only the periods, the imports'
+        states and the answers remembered per version are new)."""
+        old_scoped, changed = self._carry
+        old = old_scoped.get(scope)
+        if old is None or changed is None:
+            return None
+        allowed = allowed_ids(base.orgs, scope)
+        if len(allowed) != len(old.orgs) or not changed.isdisjoint(allowed) or \
+                set(old.orgs["id"].astype("int64").tolist()) != allowed:
+            return None
+        return replace(old, version=base.version, periods=base.periods, sample_only=base.sample_only,
+                       batches=base.batches, orgs_print=base.orgs_print, memo={})
 
     def _base(self) -> Snapshot:
         version = self.version()
@@ -150,6 +177,9 @@ class DataService:
             with db.read_transaction(self.engine) as conn:
                 snap, how = self._build(conn, previous)
             self._snapshot = snap
+            # the scopes the change left alone keep their frames (and what was computed from them)
+            self._carry = ({scope: s for (v, scope), s in self._scoped.items() if v == previous.version}
+                           if previous is not None and self._changed is not None else {}, self._changed)
             self._scoped.clear()
             self.last_refresh = how
         # behind the answer, not in its way: the first pages' figures (at start only: after an import every
@@ -202,17 +232,23 @@ class DataService:
         states = {int(i): f"{st}:{sha}" for i, st, sha in conn.execute(select(b.id, b.status, b.sha256))}
         users = set(conn.execute(select(b.created_by).where(b.status == queries.COMMITTED)).scalars())
         periods = queries.list_periods(conn)
+        if previous is not None and periods.equals(previous.periods):
+            periods = previous.periods  # the same frame: what was computed from it stays valid
         # the registry read again only when it changed (an import that creates no organization, a lock: the
         # same frame, and every result computed from it stays valid)
         orgs, orgs_print = self._organizations(conn, previous)
         how = "full"
+        self._changed = None
         if previous is not None:
             changed = sorted(i for i in set(states) | set(previous.batches)
                              if states.get(i) != previous.batches.get(i))
             if not changed:
                 facts, how = previous.facts, "orgs"
+                self._changed = frozenset()
             else:
                 facts, how = self._delta(conn, previous, changed, states, periods)
+        if how == "full" or self.last_orgs == "read":
+            self._changed = None  # anything may have changed
         if how == "full":
             facts = queries.current_values(conn)
         periods_col = facts["period_id"].to_numpy() if len(facts) else None
@@ -226,7 +262,8 @@ class DataService:
     def _organizations(self, conn, previous: Snapshot | None) -> tuple[pd.DataFrame, str | None]:
         """The registry, and its digest (PostgreSQL): the last snapshot's frame when nothing changed; when it only
         grew (an import that created organizations), that frame with the new rows (a country's 55.000 rows read
-        and turned into a frame again cost 0,4 s in every worker); otherwise read whole."""
+        and turned into a frame again cost 0,4 s in every worker); otherwise read whole. ``last_orgs`` says
+        which ("same", "grown", "read"); on SQLite the registry is read and compared with the last one."""
         known = previous.orgs if previous is not None and previous.orgs_print is not None else None
         orgs_print = queries.organizations_fingerprint(conn)
         self.last_orgs = "read"
@@ -240,7 +277,15 @@ class DataService:
                 if grown is not None:
                     self.last_orgs = "grown"
                     return grown, orgs_print
-        return queries.organizations_frame(conn), orgs_print
+        frame = queries.organizations_frame(conn)
+        known = previous.orgs if previous is not None and orgs_print is None else None
+        if known is not None and len(known) and len(frame) >= len(known) and \
+                frame.iloc[:len(known)].reset_index(drop=True).equals(known):  # SQLite: a small registry, compared
+            if len(frame) == len(known):
+                self.last_orgs = "same"
+                return known, orgs_print
+            self.last_orgs = "grown"
+        return frame, orgs_print
 
     def _delta(self, conn, previous: Snapshot, changed: list[int], states: dict[int, str],
                periods: pd.DataFrame) -> tuple[pd.DataFrame, str]:
@@ -271,6 +316,7 @@ class DataService:
         if change is None:
             return previous.facts.iloc[0:0], "full"
         touched, fresh, gone_periods = change
+        self._changed = None if gone_periods else frozenset(int(o) for o in np.unique(touched["org_id"]))
         old = previous.facts
         in_gone = old["period_id"].isin(gone_periods).to_numpy()
         keep = old.loc[~in_gone] if in_gone.any() else old
