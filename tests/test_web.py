@@ -29,18 +29,25 @@ def report(title: str, rows: list) -> bytes:
     return simple_report(title, rows, header=HEADER)
 
 
+def khoi_store(url: str, *reports: tuple[str, list]):
+    """A store at ``url`` holding the bloc committee KHOI and the given reports (title, rows), imported in turn
+    (organizations created); returns its engine."""
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    with db.write_transaction(engine) as conn:
+        create_org(conn, Registry.load(conn), name="Đảng bộ Khối Thử", code="KHOI", org_type=None, parent_id=None)
+    options = imports.ImportOptions(create_orgs=True, actor="test")
+    for n, (title, rows) in enumerate(reports):
+        imports.import_file(engine, report(title, rows), f"{n}.xlsx", options, dry_run=False)
+    return engine
+
+
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     from dashboard.web.app import create_app
 
     path = tmp_path_factory.mktemp("web") / "web.sqlite3"
-    engine = db.make_engine(f"sqlite:///{path}")
-    db.upgrade(engine)
-    with db.write_transaction(engine) as conn:
-        create_org(conn, Registry.load(conn), name="Đảng bộ Khối Thử", code="KHOI", org_type=None, parent_id=None)
-    options = imports.ImportOptions(create_orgs=True, actor="test")
-    imports.import_file(engine, report("BÁO CÁO QUÝ I NĂM 2024", Q1), "q1.xlsx", options, dry_run=False)
-    imports.import_file(engine, report("BÁO CÁO QUÝ II NĂM 2024", Q2), "q2.xlsx", options, dry_run=False)
+    engine = khoi_store(f"sqlite:///{path}", ("BÁO CÁO QUÝ I NĂM 2024", Q1), ("BÁO CÁO QUÝ II NĂM 2024", Q2))
     os.environ.setdefault("EXPORT_CACHE_DIR", str(path.parent / "jobs"))  # the Data page's background jobs
     app = create_app(engine, sample_data=False)
     auth.create_user(engine, "admin", "admin")
@@ -350,12 +357,8 @@ def test_web015_snapshot_follows_imports_and_rollbacks_by_delta_and_from_disk(tm
     from dashboard.store import queries
     from dashboard.web.data import DataService
 
-    engine = db.make_engine(f"sqlite:///{tmp_path / 'snap.sqlite3'}")
-    db.upgrade(engine)
-    with db.write_transaction(engine) as conn:
-        create_org(conn, Registry.load(conn), name="Đảng bộ Khối Thử", code="KHOI", org_type=None, parent_id=None)
+    engine = khoi_store(f"sqlite:///{tmp_path / 'snap.sqlite3'}", ("BÁO CÁO QUÝ I NĂM 2024", Q1))
     options = imports.ImportOptions(create_orgs=True, actor="test")
-    imports.import_file(engine, report("BÁO CÁO QUÝ I NĂM 2024", Q1), "q1.xlsx", options, dry_run=False)
     service = DataService(engine, tmp_path / "cache")
 
     def full():
@@ -643,10 +646,7 @@ def test_web025_the_registry_is_read_again_only_when_it_changed(store_url):
     from dashboard.store import queries, registry
     from dashboard.web.data import DataService
 
-    engine = db.make_engine(store_url)
-    db.upgrade(engine)
-    with db.write_transaction(engine) as conn:
-        create_org(conn, Registry.load(conn), name="Đảng bộ Khối Thử", code="KHOI", org_type=None, parent_id=None)
+    engine = khoi_store(store_url)
     options = imports.ImportOptions(create_orgs=True, actor="test")
     data = DataService(engine)
     data.snapshot()  # one organization, made by hand (no import made it)
@@ -787,12 +787,8 @@ def test_web028_after_an_import_one_process_reads_the_change_and_the_others_take
     from dashboard.web import data as data_module
     from dashboard.web.data import DataService
 
-    engine = db.make_engine(store_url)
-    db.upgrade(engine)
-    with db.write_transaction(engine) as conn:
-        create_org(conn, Registry.load(conn), name="Đảng bộ Khối Thử", code="KHOI", org_type=None, parent_id=None)
+    engine = khoi_store(store_url, ("BÁO CÁO QUÝ I NĂM 2024", Q1))
     options = imports.ImportOptions(create_orgs=True, actor="test")
-    imports.import_file(engine, report("BÁO CÁO QUÝ I NĂM 2024", Q1), "q1.xlsx", options, dry_run=False)
     workers = [DataService(engine, tmp_path / "cache") for _ in range(3)]
     for worker in workers:
         worker.snapshot()
@@ -843,12 +839,8 @@ def test_web029_after_an_import_the_copy_on_disk_waits_and_an_old_change_is_not_
 
     from dashboard.web.data import CHANGE_FRESH, DataService
 
-    engine = db.make_engine(f"sqlite:///{tmp_path / 'copy.sqlite3'}")
-    db.upgrade(engine)
-    with db.write_transaction(engine) as conn:
-        create_org(conn, Registry.load(conn), name="Đảng bộ Khối Thử", code="KHOI", org_type=None, parent_id=None)
+    engine = khoi_store(f"sqlite:///{tmp_path / 'copy.sqlite3'}", ("BÁO CÁO QUÝ I NĂM 2024", Q1))
     options = imports.ImportOptions(create_orgs=True, actor="test")
-    imports.import_file(engine, report("BÁO CÁO QUÝ I NĂM 2024", Q1), "q1.xlsx", options, dry_run=False)
     service, other = DataService(engine, tmp_path / "cache"), DataService(engine, tmp_path / "cache")
     first = service.snapshot()
     other.snapshot()
