@@ -154,7 +154,8 @@ class DataService:
         figures leaves the other provinces' officials their computed views (only the periods, the imports'
         states and the answers remembered per version are new)."""
         old_scoped, changed = self._carry
-        old = old_scoped.get(scope)
+        with self._lock:
+            old = old_scoped.pop(scope, None)  # asked once: kept on (in the new version) or let go
         if old is None or changed is None:
             return None
         allowed = allowed_ids(base.orgs, scope)
@@ -177,9 +178,12 @@ class DataService:
             with db.read_transaction(self.engine) as conn:
                 snap, how = self._build(conn, previous)
             self._snapshot = snap
-            # the scopes the change left alone keep their frames (and what was computed from them)
-            self._carry = ({scope: s for (v, scope), s in self._scoped.items() if v == previous.version}
-                           if previous is not None and self._changed is not None else {}, self._changed)
+            # the scopes the change left alone keep their frames (and what was computed from them); a scope the
+            # change touched is let go at once (a country's scope holds a copy of every figure)
+            changed = self._changed
+            self._carry = ({scope: s for (v, scope), s in self._scoped.items()
+                            if v == previous.version and changed.isdisjoint(s.orgs["id"].tolist())}
+                           if previous is not None and changed is not None else {}, changed)
             self._scoped.clear()
             self.last_refresh = how
         # behind the answer, not in its way: the first pages' figures (at start only: after an import every
