@@ -299,13 +299,16 @@ HIERARCHY_DEPTH = 3
 
 
 def organizations_tree_figure(view, lang: Lang) -> go.Figure:
-    tree = analytics.hierarchy_frame(view.facts, view.orgs, view.period_id, root_id=view.root_id)
-    return figures.build_hierarchy_figure(tree, lang=lang, max_depth=HIERARCHY_DEPTH)
+    return figures.build_hierarchy_figure(_tree(view), lang=lang, max_depth=HIERARCHY_DEPTH)
+
+
+def _tree(view):
+    return analytics.hierarchy_frame(view.facts, view.orgs, view.period_id, root_id=view.root_id)
 
 
 def organizations_tree(view, lang: Lang) -> tuple[go.Figure, Table]:
-    tree = analytics.hierarchy_frame(view.facts, view.orgs, view.period_id, root_id=view.root_id)
-    fig = organizations_tree_figure(view, lang)
+    tree = _tree(view)
+    fig = figures.build_hierarchy_figure(tree, lang=lang, max_depth=HIERARCHY_DEPTH)
     shown = tree[tree["depth"] < HIERARCHY_DEPTH] if "depth" in tree.columns else tree
     # plain lists, not pandas cells one by one: a national tree shows 3.400 rows
     ids, shown_names = shown["id"].tolist(), shown["name"].tolist()

@@ -56,7 +56,7 @@ class Snapshot:
     sample_only: bool  # every committed import came from the bundled sample data
     scope: Scope = None
     batches: dict[int, str] = field(default_factory=dict, compare=False)  # import id → "status:sha256"
-    orgs_print: str | None = field(default=None, compare=False)  # the registry's digest (PostgreSQL only)
+    orgs_print: str | None = field(default=None, compare=False)  # tells whether the registry changed (PostgreSQL)
     memo: dict = field(default_factory=dict, compare=False, repr=False)  # results derived from this snapshot
 
     def __post_init__(self) -> None:
@@ -67,8 +67,9 @@ class Snapshot:
 def allowed_ids(orgs: pd.DataFrame, scope: frozenset[int]) -> set[int]:
     """The organizations under ``scope``'s tops, the tops included."""
     allowed: set[int] = set()
+    ids = orgs["id"].to_numpy(dtype=np.int64) if not orgs.empty else np.zeros(0, dtype=np.int64)
     for top in scope:
-        if not orgs.empty and int(top) in set(orgs["id"]):
+        if (ids == int(top)).any():  # a top no longer in the registry gives nothing
             allowed |= analytics.descendants(orgs, int(top))
     return allowed
 
@@ -109,9 +110,8 @@ class DataService:
         # whether this process may read a change for the others (they wait for it): not a background job's,
         # which runs only when the web workers leave the CPU idle
         self.leads_changes = True
-        # the organizations whose figures or registry rows the last refresh changed (None: unknown, any), and the
-        # scoped snapshots of the version before it with those changes (see _carried_over)
-        self._changed: frozenset[int] | None = None
+        # the scoped snapshots of the version before the last refresh, and the organizations whose figures that
+        # refresh changed (None: unknown, any; see _carried_over)
         self._carry: tuple[dict[frozenset[int], Snapshot], frozenset[int] | None] = ({}, None)
         self.warmers: list = []  # functions of the process's first snapshot, run in a background thread
         self.copy_delay = COPY_DELAY  # seconds between a refresh after an import and writing its copy on disk
@@ -176,11 +176,10 @@ class DataService:
             first = self._snapshot is None
             previous = self._snapshot or self._from_disk()
             with db.read_transaction(self.engine) as conn:
-                snap, how = self._build(conn, previous)
+                snap, how, changed = self._build(conn, previous)
             self._snapshot = snap
             # the scopes the change left alone keep their frames (and what was computed from them); a scope the
             # change touched is let go at once (a country's scope holds a copy of every figure)
-            changed = self._changed
             self._carry = ({scope: s for (v, scope), s in self._scoped.items()
                             if v == previous.version and changed.isdisjoint(s.orgs["id"].tolist())}
                            if previous is not None and changed is not None else {}, changed)
@@ -229,7 +228,7 @@ class DataService:
             except Exception:  # warming only saves time: a page computes whatever is missing
                 log.exception("warming the dashboard's figures failed")
 
-    def _build(self, conn, previous: Snapshot | None) -> tuple[Snapshot, str]:
+    def _build(self, conn, previous: Snapshot | None) -> tuple[Snapshot, str, frozenset[int] | None]:
         version = int(conn.execute(select(func.coalesce(func.max(audit_log.c.id), 0))).scalar_one())
         b = import_batches.c
         # an import's state: its status and its file's hash (a store rebuilt at the same path differs here)
@@ -241,18 +240,14 @@ class DataService:
         # the registry read again only when it changed (an import that creates no organization, a lock: the
         # same frame, and every result computed from it stays valid)
         orgs, orgs_print = self._organizations(conn, previous)
-        how = "full"
-        self._changed = None
+        how, touched = "full", None  # touched: the organizations whose figures changed (None: any)
         if previous is not None:
             changed = sorted(i for i in set(states) | set(previous.batches)
                              if states.get(i) != previous.batches.get(i))
             if not changed:
-                facts, how = previous.facts, "orgs"
-                self._changed = frozenset()
+                facts, how, touched = previous.facts, "orgs", frozenset()
             else:
-                facts, how = self._delta(conn, previous, changed, states, periods)
-        if how == "full" or self.last_orgs == "read":
-            self._changed = None  # anything may have changed
+                facts, how, touched = self._delta(conn, previous, changed, states, periods)
         if how == "full":
             facts = queries.current_values(conn)
         periods_col = facts["period_id"].to_numpy() if len(facts) else None
@@ -261,7 +256,8 @@ class DataService:
             facts = facts.sort_values(["period_id", "org_id"], kind="stable").reset_index(drop=True)
         snap = Snapshot(version=version, facts=facts, orgs=orgs, periods=periods,
                         sample_only=bool(users) and users == {SAMPLE_USER}, batches=states, orgs_print=orgs_print)
-        return snap, how
+        # what the refresh changed, for the scopes to carry over: nothing known when the registry was read whole
+        return snap, how, (touched if self.last_orgs != "read" else None)
 
     def _organizations(self, conn, previous: Snapshot | None) -> tuple[pd.DataFrame, str | None]:
         """The registry, and its digest (PostgreSQL): the last snapshot's frame when nothing changed; when it only
@@ -292,39 +288,31 @@ class DataService:
         return frame, orgs_print
 
     def _delta(self, conn, previous: Snapshot, changed: list[int], states: dict[int, str],
-               periods: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-        """The previous figures with what the changed imports changed; ``("", "full")`` when a whole read is
-        cheaper. With a ``cache_dir``, one process reads the change from the store and leaves it on disk for
-        the others, which wait for it (after an import every web worker refreshes at once: three reading the
-        same rows took 2,4 s each on two cores, one took 0,9 s)."""
+               periods: pd.DataFrame) -> tuple[pd.DataFrame, str, frozenset[int] | None]:
+        """(the previous figures with what the changed imports changed, "delta", the organizations whose figures
+        changed or None when whole periods did), or (empty, "full", None) when a whole read is cheaper. With a
+        ``cache_dir``, one process reads the change from the store and leaves it on disk for the others, which
+        wait for it (after an import every web worker refreshes at once: three reading the same rows took 2,4 s
+        each on two cores, one took 0,9 s); a background job's process takes the change if it is there, and
+        never holds the web workers' turn."""
         path = self._cache_path()
-        self.last_change = "store"
         name = "change-" + _digest(previous.batches) + "-" + _digest(states)
-        if path is None:
-            change = self._read_change(conn, previous.facts, changed, states, periods)
-        elif not self.leads_changes:  # a background job's process: never the one the web workers wait for
-            change = _load_change(path / f"{name}.npz")
+        leads = path is not None and self.leads_changes
+        with _taking_turns(path, name + ".lock") if leads else contextlib.nullcontext():
+            change = _load_change(path / f"{name}.npz") if path is not None else None
+            self.last_change = "store" if change is None else "shared"
             if change is None:
                 change = self._read_change(conn, previous.facts, changed, states, periods)
-            else:
-                self.last_change = "shared"
-        else:
-            with _taking_turns(path, name + ".lock"):
-                change = _load_change(path / f"{name}.npz")
-                if change is None:
-                    change = self._read_change(conn, previous.facts, changed, states, periods)
-                    if change is not None:
-                        _save_change(path, name, change)
-                else:
-                    self.last_change = "shared"
+                if change is not None and leads:
+                    _save_change(path, name, change)
         if change is None:
-            return previous.facts.iloc[0:0], "full"
+            return previous.facts.iloc[0:0], "full", None
         touched, fresh, gone_periods = change
-        self._changed = None if gone_periods else frozenset(int(o) for o in np.unique(touched["org_id"]))
         old = previous.facts
         in_gone = old["period_id"].isin(gone_periods).to_numpy()
         keep = old.loc[~in_gone] if in_gone.any() else old
-        return _splice(keep, touched, fresh), "delta"
+        changed_orgs = None if gone_periods else frozenset(np.unique(touched["org_id"]).tolist())
+        return _splice(keep, touched, fresh), "delta", changed_orgs
 
     @staticmethod
     def _read_change(conn, old: pd.DataFrame, changed: list[int], states: dict[int, str],
